@@ -1,0 +1,331 @@
+"""Reading and checking the CSV files of `convenor match`, and writing its output.
+
+Every problem with an input file raises `InputError` with one line that names the file, the
+line and the fix, so the command can refuse the input before anything is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from convenor.matching.types import Grouping, Person, PersonId
+
+PEOPLE_EXAMPLE = "id,name,organisation,sector"
+HISTORY_COLUMNS = ("round", "group", "person_id")
+PAIR_COLUMNS = ("person_a", "person_b")
+# Readable columns copied into the output after round,group,person_id when the people file has
+# them, so a facilitator can read the groups without joining two files.
+READABLE_COLUMNS = ("name", "organisation", "sector")
+
+
+class InputError(Exception):
+    """Input the command refuses; the message is one line naming the file, the line and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """The people file: its columns (lower-cased) and one `Person` per row, in file order.
+
+    A blank cell is left out of `Person.attributes`, so two people with no organisation given
+    do not count as "the same organisation".
+    """
+
+    path: str
+    columns: tuple[str, ...]
+    people: tuple[Person, ...]
+    line_of: Mapping[PersonId, int]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Earlier rounds, oldest first, each a list of groups of ids; `last_round` is the highest."""
+
+    rounds: list[list[list[PersonId]]]
+    last_round: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pairs:
+    """`person_a,person_b` rows with the line each pair (in either order) first appears on."""
+
+    path: str
+    pairs: list[tuple[PersonId, PersonId]]
+    line_of: dict[frozenset[PersonId], int]
+
+
+def read_text(path: str) -> str:
+    """Return the file's text, refusing anything that is not UTF-8; a byte-order mark is dropped."""
+    try:
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a CSV file; give the file's path") from None
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise InputError(f"{path}: cannot read the file ({reason}); check the path") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise InputError(
+            f"{path} line {line}: not UTF-8 text (byte 0x{data[e.start]:02x}); "
+            "save the file as UTF-8 (in Excel: 'CSV UTF-8')"
+        ) from None
+
+
+def _blank(row: Sequence[str]) -> bool:
+    # Spreadsheets often end a sheet with rows of empty cells; they carry nothing.
+    return all(not cell.strip() for cell in row)
+
+
+def _records(path: str, text: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield (first line, cells) of each non-blank record; quoted cells may span lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise InputError(
+                f"{path} line {line}: malformed CSV ({e}); "
+                'check the quotes on this line (a quote inside a value is written "")'
+            ) from None
+        if row and not _blank(row):
+            yield line, row
+
+
+def _header(
+    path: str, records: Iterator[tuple[int, list[str]]], required: Sequence[str], example: str
+) -> dict[str, int]:
+    """Read the header record and return each lower-cased column's index."""
+    first = next(records, None)
+    if first is None:
+        raise InputError(
+            f"{path} line 1: the file is empty; its first line must be a header: {example}"
+        )
+    line, cells = first
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        name = cell.strip().lower()
+        if not name:
+            raise InputError(
+                f"{path} line {line}: column {index + 1} of the header has no name; "
+                "name it or delete the column"
+            )
+        if name in columns:
+            raise InputError(
+                f'{path} line {line}: the header names column "{name}" twice; '
+                "give each column a different name"
+            )
+        columns[name] = index
+    for name in required:
+        if name not in columns:
+            found = ", ".join(columns)
+            raise InputError(
+                f'{path} line {line}: no "{name}" column in the header (found: {found}); '
+                f"the first line must name the columns: {example}"
+            )
+    return columns
+
+
+def _ragged(path: str, line: int, got: int, want: int) -> InputError:
+    return InputError(
+        f"{path} line {line}: {got} values but the header has {want} columns; "
+        "give every row one value per column (quote values that contain a comma)"
+    )
+
+
+def read_people(path: str) -> People:
+    """Read the people file: a header with `id`, then one row per person, ids unique."""
+    records = _records(path, read_text(path))
+    index = _header(path, records, ("id",), PEOPLE_EXAMPLE)
+    columns = tuple(index)
+    id_at = index["id"]
+    others = [(name, at) for name, at in index.items() if name != "id"]
+    people: list[Person] = []
+    line_of: dict[PersonId, int] = {}
+    for line, cells in records:
+        if len(cells) != len(columns):
+            raise _ragged(path, line, len(cells), len(columns))
+        pid = cells[id_at].strip()
+        if not pid:
+            raise InputError(f"{path} line {line}: the id is empty; give every person an id")
+        if pid in line_of:
+            raise InputError(
+                f'{path} line {line}: id "{pid}" appears again (first on line {line_of[pid]}); '
+                "ids must be unique"
+            )
+        line_of[pid] = line
+        attributes = {name: value for name, at in others if (value := cells[at].strip())}
+        people.append(Person(pid, attributes))
+    return People(path, columns, tuple(people), line_of)
+
+
+def check_mix(people: People, mix: Sequence[str]) -> None:
+    """Refuse a `--mix` column that the people file does not have."""
+    for name in mix:
+        if name not in people.columns:
+            found = ", ".join(people.columns)
+            raise InputError(
+                f'{people.path} line 1: no column "{name}" to mix on (--mix); '
+                f"use columns of the header: {found}"
+            )
+
+
+def read_history(path: str) -> History:
+    """Read `round,group,person_id` rows; a blank group means that person was left unmatched.
+
+    People no longer in the people file are kept: they still count as met if they come back.
+    A repeated header row (from appending a whole output file) is skipped.
+    """
+    text = read_text(path)
+    records = _records(path, text)
+    index = _header(path, records, HISTORY_COLUMNS, ",".join(HISTORY_COLUMNS))
+    width = len(index)
+    round_at, group_at, pid_at = (index[name] for name in HISTORY_COLUMNS)
+    header = [name for name, _ in sorted(index.items(), key=lambda item: item[1])]
+    rounds: dict[str, int] = {}  # round text -> number, parsed once per distinct text
+    groups: dict[int, dict[str, list[PersonId]]] = {}
+    # Interning keeps one string per person however many rows name them (2M rows at scale).
+    interned: dict[str, PersonId] = {}
+    for line, cells in records:
+        if len(cells) != width:
+            raise _ragged(path, line, len(cells), width)
+        round_text = cells[round_at]
+        number = rounds.get(round_text)
+        if number is None:
+            if [cell.strip().lower() for cell in cells] == header:
+                continue
+            try:
+                number = int(round_text)
+            except ValueError:
+                raise InputError(
+                    f'{path} line {line}: round "{round_text.strip()}" is not a whole number; '
+                    "rounds are integers in time order (1, 2, 3, ...)"
+                ) from None
+            rounds[round_text] = number
+        pid = cells[pid_at].strip()
+        if not pid:
+            raise InputError(f"{path} line {line}: person_id is empty; name a person on every row")
+        pid = interned.setdefault(pid, pid)
+        group = cells[group_at].strip()
+        in_round = groups.get(number)
+        if in_round is None:
+            in_round = groups[number] = {}
+        # Unmatched people get their own one-person "group": they met nobody, but a person who
+        # is also in a group that round is still caught as a duplicate below.
+        key = group if group else "\0" + pid
+        members = in_round.get(key)
+        if members is None:
+            in_round[key] = [pid]
+        else:
+            members.append(pid)
+    ordered: list[list[list[PersonId]]] = []
+    for number in sorted(groups):
+        round_groups = list(groups[number].values())
+        seen: set[PersonId] = set()
+        for members in round_groups:
+            for pid in members:
+                if pid in seen:
+                    raise _twice_in_round(path, text, index, number, pid)
+                seen.add(pid)
+        ordered.append([members for members in round_groups if len(members) > 1])
+    return History(ordered, max(groups) if groups else None)
+
+
+def _twice_in_round(
+    path: str, text: str, index: Mapping[str, int], number: int, pid: PersonId
+) -> InputError:
+    """Build the error for a person listed twice in one round, finding both lines again."""
+    records = _records(path, text)
+    next(records)
+    lines = []
+    for line, cells in records:
+        try:
+            same_round = int(cells[index["round"]]) == number
+        except ValueError:
+            continue
+        if same_round and cells[index["person_id"]].strip() == pid:
+            lines.append(line)
+    return InputError(
+        f'{path} line {lines[1]}: person "{pid}" is already in round {number} (line {lines[0]}); '
+        "a person can be in one group per round (was the same output appended twice?)"
+    )
+
+
+def read_pairs(path: str, people: People, option: str) -> Pairs:
+    """Read `person_a,person_b` rows naming two different people of the people file."""
+    records = _records(path, read_text(path))
+    index = _header(path, records, PAIR_COLUMNS, ",".join(PAIR_COLUMNS))
+    width = len(index)
+    a_at, b_at = index["person_a"], index["person_b"]
+    pairs: list[tuple[PersonId, PersonId]] = []
+    line_of: dict[frozenset[PersonId], int] = {}
+    for line, cells in records:
+        if len(cells) != width:
+            raise _ragged(path, line, len(cells), width)
+        a, b = cells[a_at].strip(), cells[b_at].strip()
+        for pid in (a, b):
+            if not pid:
+                raise InputError(f"{path} line {line}: an id is empty; give two ids on every row")
+            if pid not in people.line_of:
+                raise InputError(
+                    f'{path} line {line}: id "{pid}" is not in {people.path}; '
+                    f"fix the id or remove the row from the {option} file"
+                )
+        if a == b:
+            raise InputError(
+                f'{path} line {line}: "{a}" is paired with itself; a row names two different people'
+            )
+        pairs.append((a, b))
+        line_of.setdefault(frozenset((a, b)), line)
+    return Pairs(path, pairs, line_of)
+
+
+def check_no_conflict(avoid: Pairs, want: Pairs) -> None:
+    """Refuse a pair that is both to be kept apart and to be put together."""
+    for key, line in want.line_of.items():
+        if key in avoid.line_of:
+            a, b = sorted(key)
+            raise InputError(
+                f'{want.path} line {line}: "{a}" and "{b}" are also in {avoid.path} line '
+                f"{avoid.line_of[key]}; a pair cannot be both avoided and wanted, remove one row"
+            )
+
+
+def output_columns(people: People, mix: Iterable[str]) -> list[str]:
+    """The readable columns to copy into the output: name, organisation, sector and `mix`."""
+    extra: list[str] = []
+    for name in (*READABLE_COLUMNS, *mix):
+        wanted = name in people.columns and name not in (*HISTORY_COLUMNS, "id")
+        if wanted and name not in extra:
+            extra.append(name)
+    return extra
+
+
+def write_csv(
+    out: TextIO,
+    rounds: Sequence[tuple[int, Grouping]],
+    people: People,
+    extra: Sequence[str],
+) -> None:
+    """Write `round,group,person_id` plus readable columns; an unmatched person has no group."""
+    by_id = {person.id: person.attributes for person in people.people}
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*HISTORY_COLUMNS, *extra])
+    for number, grouping in rounds:
+        for group_number, group in enumerate(grouping.groups, start=1):
+            for pid in group:
+                attributes = by_id[pid]
+                writer.writerow(
+                    [number, group_number, pid, *(attributes.get(c, "") for c in extra)]
+                )
+        for pid in grouping.unmatched:
+            attributes = by_id[pid]
+            writer.writerow([number, "", pid, *(attributes.get(c, "") for c in extra)])
