@@ -1,0 +1,267 @@
+"""Combinatorial designs that give many rounds of groups in which no pair meets twice.
+
+Each constructor returns a schedule: a list of rounds, each round a list of groups, each group a
+list of people numbered 0..n-1. Every schedule here has two properties that the tests check:
+each round partitions all n people (the design is resolvable) and no pair shares a group in
+more than one round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+import numpy.typing as npt
+
+Schedule = list[list[list[int]]]
+IntArray = npt.NDArray[np.int64]
+
+# Finite fields are tabulated in full (q x q tables); beyond this the people count (q squared
+# or more) is far past anything a workshop schedules in groups of q.
+MAX_FIELD_ORDER = 256
+
+
+def round_robin(n: int) -> Schedule:
+    """The circle method: n-1 rounds of pairs for even n, every pair meeting exactly once."""
+    if n < 2 or n % 2:
+        raise ValueError(f"round robin needs an even number of people >= 2, got {n}")
+    m = n - 1  # person m sits still at the centre; the others rotate around the circle
+    rounds: Schedule = []
+    for r in range(m):
+        pairs = [[r, m]]
+        pairs += [[(r + i) % m, (r - i) % m] for i in range(1, n // 2)]
+        rounds.append(pairs)
+    return rounds
+
+
+def odd_pairs(n: int) -> Schedule:
+    """n-4 rounds of pairs plus one three for odd n >= 11, no pair meeting twice.
+
+    n-4 is the most possible: a round covers (n+3)/2 pairs and there are n(n-1)/2 in all.
+    The design is cyclic over Z_m (m = n-4) with four fixed people m..m+3. Round j holds the
+    three {j+3, j-3, j+1} (differences 2, 4, 6), the pairs {j+i, j-i} for 4 <= i <= (m-1)/2
+    (difference 2i), and the fixed people paired with j, j-1, j+2, j-2. The differences 2i for
+    i = 1..(m-1)/2 cover each difference of Z_m exactly once, so developing the round over Z_m
+    never repeats a pair; each fixed person meets each cyclic person once. Everyone in Z_m is in
+    the three exactly three times; the fixed people never are, and never meet one another.
+    """
+    if n < 11 or n % 2 == 0:
+        raise ValueError(f"odd_pairs needs an odd number of people >= 11, got {n}")
+    m = n - 4
+    rounds: Schedule = []
+    for j in range(m):
+        groups = [[(j + 3) % m, (j - 3) % m, (j + 1) % m]]
+        groups += [[(j + i) % m, (j - i) % m] for i in range(4, (m - 1) // 2 + 1)]
+        groups += [[m, j], [m + 1, (j - 1) % m], [m + 2, (j + 2) % m], [m + 3, (j - 2) % m]]
+        rounds.append(groups)
+    return rounds
+
+
+def prime_power(q: int) -> tuple[int, int] | None:
+    """(p, k) with q == p**k for a prime p, or None."""
+    if q < 2:
+        return None
+    p = next(d for d in range(2, q + 1) if q % d == 0)
+    k = 0
+    while q % p == 0:
+        q //= p
+        k += 1
+    return (p, k) if q == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Ring:
+    """A finite commutative ring tabulated on 0..order-1: a field, or a product of fields.
+
+    Element 0 is zero. `distinct` lists elements whose pairwise differences are all units
+    (invertible): for a product of fields, the elements with every component equal to c for
+    c below the smallest field order, which bounds the group size of a transversal design.
+    """
+
+    order: int
+    add: IntArray
+    mul: IntArray
+    distinct: IntArray
+
+
+def _poly_mod(a: list[int], m: list[int], p: int) -> list[int]:
+    """Remainder of polynomial a modulo monic m over GF(p); lowest coefficient first."""
+    a = a[:]
+    while len(a) >= len(m):
+        lead = a[-1]
+        if lead:
+            shift = len(a) - len(m)
+            for i, c in enumerate(m):
+                a[shift + i] = (a[shift + i] - lead * c) % p
+        a.pop()
+    return a
+
+
+def _irreducible(p: int, k: int) -> list[int]:
+    """The first monic irreducible polynomial of degree k over GF(p), lowest coefficient first."""
+    lower = [[*c, 1] for d in range(1, k // 2 + 1) for c in product(range(p), repeat=d)]
+    for coeffs in product(range(p), repeat=k):
+        poly = [*coeffs, 1]
+        if coeffs[0] and all(any(_poly_mod(poly, f, p)) for f in lower):
+            return poly
+    raise AssertionError(f"no irreducible polynomial of degree {k} over GF({p})")
+
+
+def field(q: int) -> Ring:
+    """GF(q) for a prime power q <= MAX_FIELD_ORDER, elements numbered by base-p digits."""
+    pk = prime_power(q)
+    if pk is None or q > MAX_FIELD_ORDER:
+        raise ValueError(f"GF({q}) needs a prime power no larger than {MAX_FIELD_ORDER}")
+    p, k = pk
+    idx = np.arange(q)
+    if k == 1:
+        add = (idx[:, None] + idx[None, :]) % p
+        mul = (idx[:, None] * idx[None, :]) % p
+        return Ring(q, add.astype(np.int64), mul.astype(np.int64), idx.astype(np.int64))
+    # Element e stands for the polynomial whose coefficients are the base-p digits of e.
+    digits = np.array([[(e // p**i) % p for i in range(k)] for e in range(q)], dtype=np.int64)
+    weights = p ** np.arange(k, dtype=np.int64)
+    add = ((digits[:, None, :] + digits[None, :, :]) % p) @ weights
+    modulus = _irreducible(p, k)
+    mul = np.zeros((q, q), dtype=np.int64)
+    for a in range(q):
+        for b in range(a, q):
+            prod = [0] * (2 * k - 1)
+            for i in range(k):
+                for j in range(k):
+                    prod[i + j] += int(digits[a, i] * digits[b, j])
+            rem = _poly_mod([c % p for c in prod], modulus, p)
+            value = sum(c * p**i for i, c in enumerate(rem))
+            mul[a, b] = mul[b, a] = value
+    return Ring(q, add, mul, idx.astype(np.int64))
+
+
+def _factor_prime_powers(m: int) -> list[int]:
+    """m as a product of prime powers, e.g. 12 -> [4, 3]."""
+    parts: list[int] = []
+    d = 2
+    while d * d <= m:
+        if m % d == 0:
+            part = 1
+            while m % d == 0:
+                m //= d
+                part *= d
+            parts.append(part)
+        d += 1
+    if m > 1:
+        parts.append(m)
+    return parts
+
+
+def product_ring(m: int) -> Ring:
+    """The product of the fields of m's prime-power factors (so m = 12 gives GF(4) x GF(3)).
+
+    Element e has component (e // stride_i) % q_i in factor i.
+    """
+    parts = _factor_prime_powers(m)
+    if not parts or any(q > MAX_FIELD_ORDER for q in parts):
+        raise ValueError(f"no tabulated ring of order {m}")
+    fields = [field(q) for q in parts]
+    strides = np.cumprod([1, *parts[:-1]]).astype(np.int64)
+    comps = (np.arange(m)[:, None] // strides[None, :]) % np.array(parts)[None, :]
+    add = np.zeros((m, m), dtype=np.int64)
+    mul = np.zeros((m, m), dtype=np.int64)
+    for i, f in enumerate(fields):
+        a, b = comps[:, i][:, None], comps[:, i][None, :]
+        add += f.add[a, b] * strides[i]
+        mul += f.mul[a, b] * strides[i]
+    distinct = np.arange(min(parts), dtype=np.int64) * int(strides.sum())
+    return Ring(m, add, mul, distinct)
+
+
+def transversal(k: int, m: int) -> Schedule:
+    """k*m people in m groups of k for m rounds, plus one more round when k divides m.
+
+    A resolvable transversal design: person c*m + v is point v of column c. Column c is given
+    the ring element x_c (every component c); group a of round b is the "line"
+    {(c, a + b*x_c)}. Two people of different columns lie on one line only
+    (b = (v - v') / (x_c - x_c'), so the differences x_c - x_c' must be units: k may not
+    exceed m's smallest prime-power factor). People of one column never meet, so when k
+    divides m each column can be split into groups of k for a final round.
+    """
+    if k < 2 or m < 2:
+        raise ValueError(f"transversal design needs k >= 2 and m >= 2, got k={k}, m={m}")
+    ring = product_ring(m)
+    if k > len(ring.distinct):
+        raise ValueError(
+            f"groups of {k} need k <= the smallest prime-power factor of {m} ({len(ring.distinct)})"
+        )
+    xs = ring.distinct[:k]
+    offsets = np.arange(k) * m
+    rounds: Schedule = []
+    for b in range(m):
+        bx = ring.mul[b, xs]  # b * x_c for every column c
+        values = ring.add[:, bx]  # row a: a + b * x_c for every column c
+        rounds.append((values + offsets[None, :]).tolist())
+    if m % k == 0:
+        rounds.append(
+            [list(range(c * m + s, c * m + s + k)) for c in range(k) for s in range(0, m, k)]
+        )
+    return rounds
+
+
+def affine_geometry(q: int, dim: int = 2) -> Schedule:
+    """The lines of AG(dim, q): q**dim people in groups of q, (q**dim - 1)/(q - 1) rounds.
+
+    Every pair of points lies on exactly one line and each direction's lines partition the
+    space, so every pair meets exactly once. dim = 2 is the affine plane (5 groups of 5 for 6
+    rounds); AG(3, 3) gives 27 people in threes for 13 rounds, a Kirkman triple system.
+    """
+    if dim < 2:
+        raise ValueError(f"affine geometry needs dimension >= 2, got {dim}")
+    f = field(q)
+    points = np.array(list(product(range(q), repeat=dim)), dtype=np.int64)
+    weights = q ** np.arange(dim - 1, -1, -1, dtype=np.int64)
+    rounds: Schedule = []
+    # One direction per 1-dimensional subspace: vectors whose first non-zero coordinate is one.
+    for direction in points[1:]:
+        lead = direction[np.nonzero(direction)[0][0]]
+        if lead != 1:
+            continue
+        # Point p's line is {p + t*direction}; its smallest member names it.
+        steps = f.mul[np.arange(q)[:, None], direction[None, :]]  # t * direction, for every t
+        members = f.add[points[:, None, :], steps[None, :, :]] @ weights  # (points, t)
+        keys = members.min(axis=1)
+        order = np.argsort(keys, kind="stable")
+        rounds.append(order.reshape(-1, q).tolist())
+    return rounds
+
+
+def affine_plane(q: int) -> Schedule:
+    """q*q people in q groups of q for q + 1 rounds (q a prime power)."""
+    return affine_geometry(q, 2)
+
+
+def _candidates(n: int, size: int) -> Iterator[Schedule]:
+    if size == 2 and n % 2 == 0 and n >= 2:
+        yield round_robin(n)
+    if size == 2 and n % 2 == 1 and n >= 11:
+        yield odd_pairs(n)
+    dim = 2
+    while size**dim <= n:
+        if size**dim == n and prime_power(size) and size <= MAX_FIELD_ORDER:
+            yield affine_geometry(size, dim)
+        dim += 1
+    if n % size == 0 and n // size >= 2:
+        m = n // size
+        parts = _factor_prime_powers(m)
+        if parts and size <= min(parts) and max(parts) <= MAX_FIELD_ORDER:
+            yield transversal(size, m)
+
+
+def best_design(n: int, size: int) -> Schedule | None:
+    """The known design with the most repeat-free rounds for exactly n people in groups of size.
+
+    For size 2 and odd n the design has one three per round; otherwise every group has `size`
+    people. None when no construction here applies.
+    """
+    if size < 2 or n < 2:
+        return None
+    return max(_candidates(n, size), key=len, default=None)

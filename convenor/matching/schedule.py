@@ -1,0 +1,279 @@
+"""Plan several rounds of groups at once so that, as far as possible, nobody meets twice.
+
+`schedule` builds from a known design where one fits (designs.py), relabels it against the
+history, fills the rounds the design does not reach greedily, and then improves the whole
+plan with tabu search (_tabu.py) until it is repeat-free, provably as good as it can be, or
+out of time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from convenor.matching import _tabu
+from convenor.matching.designs import best_design
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+def group_sizes(n: int, size: int) -> list[int]:
+    """Sizes of one round's groups: n // size groups, the remainder spread one per group.
+
+    When the remainder exceeds the number of groups (only for n < size * (size - 1)), the
+    people are spread as evenly as possible over n // size groups, so some groups then exceed
+    size + 1. Fewer than `size` people form a single group; nobody forms no group.
+    """
+    if n == 0:
+        return []
+    n_groups = max(1, n // size)
+    base, extra = divmod(n, n_groups)
+    return [base + 1] * extra + [base] * (n_groups - extra)
+
+
+def schedule(
+    n: int,
+    size: int,
+    rounds: int,
+    *,
+    seed: int = 0,
+    met: Mapping[tuple[int, int], int] | None = None,
+    time_limit: float = 10.0,
+) -> list[list[list[int]]]:
+    """`rounds` rounds partitioning people 0..n-1 into groups of `size` (see group_sizes).
+
+    Priorities: no pair meets twice, nor meets a pair in `met` ((i, j) with i < j -> the round
+    they last met; higher is more recent); when repeats are unavoidable, as few as possible and
+    of pairs that met longest ago (repeats inside the plan count as most recent). The seed
+    relabels designs and drives the search. Caveat: the result is deterministic for a seed
+    unless `time_limit` cuts the search short, since how far it got then depends on the machine.
+    A lone person (n == 1) is a group of one; the caller reports them as unmatched.
+    """
+    _validate(n, size, rounds, met, time_limit)
+    if rounds == 0:
+        return []
+    sizes = group_sizes(n, size)
+    if len(sizes) <= 1:
+        return [[list(range(n))] if n else [] for _ in range(rounds)]
+    deadline = time.monotonic() + time_limit
+    rng = np.random.default_rng(seed)
+    recency = _recency(n, met or {})
+    weights = _tabu.make_weights(recency, rounds, size)
+    has_history = bool(recency.any())
+
+    grp, design_rounds, complete = _from_design(n, size, sizes, rounds, rng)
+    if grp is not None:
+        grp = grp[:rounds]
+        clean = int(_tabu.pair_counts(grp).max()) <= 1
+        if design_rounds >= rounds and clean and not has_history:
+            return _to_lists(grp, len(sizes))
+    if grp is not None and complete and not has_history:
+        # Every pair met once in the design, so cycling it repeats each pair as late as possible.
+        return _to_lists(grp[np.arange(rounds) % design_rounds], len(sizes))
+
+    if grp is not None and has_history:
+        grp = _relabel(grp, weights, rng, time.monotonic() + 0.3 * time_limit)
+    plan = np.zeros((rounds, n), dtype=np.int64)
+    done = 0
+    if grp is not None:
+        done = min(rounds, design_rounds)
+        plan[:done] = grp[:done]
+    counts = _tabu.pair_counts(plan[:done]) if done else np.zeros((n, n), dtype=np.int64)
+    for r in range(done, rounds):
+        plan[r] = _greedy_round(sizes, counts, weights, rng)
+        counts += plan[r][:, None] == plan[r][None, :]
+        np.fill_diagonal(counts, 0)
+    floor = _floor(n, sizes, rounds, recency)
+    plan = _tabu.search(plan, len(sizes), weights, rng=rng, deadline=deadline, floor=floor)
+    return _to_lists(plan, len(sizes))
+
+
+def _validate(
+    n: int, size: int, rounds: int, met: Mapping[tuple[int, int], int] | None, time_limit: float
+) -> None:
+    for name, value in (("n", n), ("size", size), ("rounds", rounds)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    if size < 2:
+        raise ValueError(f"size must be >= 2, got {size}")
+    if rounds < 0:
+        raise ValueError(f"rounds must be >= 0, got {rounds}")
+    if not time_limit > 0:
+        raise ValueError(f"time_limit must be positive, got {time_limit}")
+    for pair, when in (met or {}).items():
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise ValueError(f"met keys must be pairs (i, j), got {pair!r}")
+        i, j = pair
+        if not (isinstance(i, int) and isinstance(j, int) and 0 <= i < j < n):
+            raise ValueError(f"met pair {pair!r} must satisfy 0 <= i < j < n = {n}")
+        if not isinstance(when, int) or isinstance(when, bool):
+            raise ValueError(f"met round for {pair!r} must be an int, got {when!r}")
+
+
+def _recency(n: int, met: Mapping[tuple[int, int], int]) -> FloatArray:
+    """n x n matrix: 0 for pairs that never met, else (rank + 1) / ranks, 1 = most recent."""
+    rec = np.zeros((n, n))
+    if not met:
+        return rec
+    order = {when: k for k, when in enumerate(sorted(set(met.values())))}
+    for (i, j), when in met.items():
+        rec[i, j] = rec[j, i] = (order[when] + 1) / len(order)
+    return rec
+
+
+def _from_design(
+    n: int, size: int, sizes: list[int], rounds: int, rng: np.random.Generator
+) -> tuple[IntArray | None, int, bool]:
+    """The best design's rounds as a group-index array, randomly relabelled, or None.
+
+    Returns (rounds x n array, number of design rounds, whether the design meets every pair).
+    Where n is not a multiple of size, the design covers n // size * size people and the rest
+    are added one per group, each into the group it has met least.
+    """
+    n_groups = len(sizes)
+    base = n if size == 2 else n_groups * size
+    design = best_design(base, size)
+    if design is None and size == 2 and n % 2:
+        base = n - 1
+        design = best_design(base, size)
+    if design is None or any(len(r) != n_groups for r in design) or base > n:
+        return None, 0, False
+    perm = rng.permutation(n)
+    order = rng.permutation(len(design))
+    grp = np.zeros((len(design), n), dtype=np.int64)
+    for out, r in enumerate(order):
+        for g, members in enumerate(design[r]):
+            grp[out, perm[members]] = g
+    extras = perm[base:]
+    complete = not len(extras) and len(design) * sum(s * (s - 1) // 2 for s in sizes) == (
+        n * (n - 1) // 2
+    )
+    if len(extras):
+        counts = np.zeros((n, n), dtype=np.int64)
+        for r in range(len(design)):
+            taken = np.zeros(n_groups, dtype=bool)
+            for e in extras:
+                onehot = grp[r][:, None] == np.arange(n_groups)[None, :]
+                met_in = (counts[e][:, None] * onehot).sum(axis=0).astype(np.float64)
+                met_in[taken] = np.inf
+                g = int(np.argmin(met_in + rng.random(n_groups) * 0.5))
+                grp[r, e] = g
+                taken[g] = True
+            counts += grp[r][:, None] == grp[r][None, :]
+    return grp, len(design), complete
+
+
+def _relabel(
+    grp: IntArray, w: _tabu.Weights, rng: np.random.Generator, deadline: float
+) -> IntArray:
+    """Rename people in a repeat-free block of rounds so it meets as few `met` pairs as possible.
+
+    Renaming never creates a repeat inside the block, so this is a search over permutations
+    (a quadratic assignment): swap the names of two people, keeping the best swap not recently
+    made. Stops when no met pair meets, at the deadline, or after a long run with no gain.
+    """
+    n = grp.shape[1]
+    d = _tabu.pair_counts(grp).astype(np.float64)
+    names = np.arange(n)
+    p = w.first.copy()  # p[i, j]: cost if positions i and j (named names[i], names[j]) meet
+    best_cost = current = float((d * p).sum() / 2)
+    best_names = names.copy()
+    tabu_until = np.zeros(n, dtype=np.int64)
+    it = since = 0
+    while current > 0 and since < 50 * n and time.monotonic() < deadline:
+        it += 1
+        dp = d @ p
+        diag = np.diag(dp)
+        delta = dp + dp.T - diag[:, None] - diag[None, :] + 2.0 * d * p
+        np.fill_diagonal(delta, np.inf)
+        free = tabu_until <= it
+        ok = (free[:, None] & free[None, :]) | (current + delta < best_cost - 1e-12)
+        scored = np.where(ok, delta, np.inf)
+        low = scored.min()
+        if not np.isfinite(low):
+            break
+        choices = np.flatnonzero(scored <= low + 1e-12)
+        a, b = np.unravel_index(choices[rng.integers(len(choices))], scored.shape)
+        names[[a, b]] = names[[b, a]]
+        p[[a, b], :] = p[[b, a], :]
+        p[:, [a, b]] = p[:, [b, a]]
+        current += float(low)
+        tabu_until[[a, b]] = it + int(rng.integers(5, 15))
+        if current < best_cost - 1e-12:
+            best_cost, best_names, since = current, names.copy(), 0
+        else:
+            since += 1
+    # Position i is now person best_names[i]: person best_names[i] takes position i's groups.
+    out = np.empty_like(grp)
+    out[:, best_names] = grp
+    return out
+
+
+def _greedy_round(
+    sizes: list[int], counts: IntArray, w: _tabu.Weights, rng: np.random.Generator
+) -> IntArray:
+    """One round built group by group, each time adding whoever adds the least cost.
+
+    Ties go to the person sharing the most "freedom" with the group (Triska & Musliu 2012):
+    people neither has met yet, which keeps partners available for later rounds.
+    """
+    n = counts.shape[0]
+    add = np.where(counts == 0, w.first, w.again)
+    unmet = ((counts == 0) & (w.first == 0)).astype(np.float64)
+    np.fill_diagonal(unmet, 0.0)
+    freedom = unmet @ unmet.T if n <= 600 else np.zeros((n, n))
+    scale = 1.0 / (n + 1.0)
+    grp = np.full(n, -1, dtype=np.int64)
+    free = np.ones(n, dtype=bool)
+    for g, s in enumerate(sizes):
+        # Start each group from the most constrained person left: the one who has met the most.
+        met_so_far = (counts > 0).sum(axis=1) + (w.first > 0).sum(axis=1) + rng.random(n)
+        first = int(np.argmax(np.where(free, met_so_far, -np.inf)))
+        group = [first]
+        free[first] = False
+        while len(group) < s:
+            score = (
+                add[:, group].sum(axis=1)
+                - scale * freedom[:, group].sum(axis=1) / (n * len(group) + 1.0)
+                + rng.random(n) * scale * 1e-3
+            )
+            pick = int(np.argmin(np.where(free, score, np.inf)))
+            group.append(pick)
+            free[pick] = False
+        grp[group] = g
+    return grp
+
+
+def _floor(n: int, sizes: list[int], rounds: int, recency: FloatArray) -> float:
+    """A lower bound on the number of repeats any plan must have.
+
+    A plan's pair meetings beyond the number of fresh pairs must repeat; and each person meets
+    at least (smallest size - 1) people a round, so beyond their fresh partners they repeat.
+    Six groups of six cannot go beyond three rounds (no two orthogonal Latin squares of order 6).
+    """
+    met = recency > 0
+    meetings = rounds * sum(s * (s - 1) // 2 for s in sizes)
+    fresh = n * (n - 1) // 2 - int(met.sum()) // 2
+    by_pairs = meetings - fresh
+    fresh_each = n - 1 - met.sum(axis=1)
+    by_person = int(np.maximum(rounds * (min(sizes) - 1) - fresh_each, 0).sum()) // 2
+    floor = max(0, by_pairs, by_person)
+    if sizes == [6] * 6 and rounds > 3:
+        floor = max(floor, 1)
+    return float(floor)
+
+
+def _to_lists(grp: IntArray, n_groups: int) -> list[list[list[int]]]:
+    rounds: list[list[list[int]]] = []
+    for row in grp:
+        groups: list[list[int]] = [[] for _ in range(n_groups)]
+        for person, g in enumerate(row.tolist()):
+            groups[g].append(person)
+        rounds.append(sorted(groups))
+    return rounds

@@ -1,0 +1,128 @@
+"""Multi-round schedules: sizes, zero repeats where a repeat-free plan exists, history, seeds."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from itertools import combinations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convenor.matching.schedule import group_sizes, schedule
+
+Plan = list[list[list[int]]]
+
+
+def meetings(plan: Plan) -> Counter[tuple[int, int]]:
+    return Counter(pair for groups in plan for g in groups for pair in combinations(sorted(g), 2))
+
+
+def repeats(plan: Plan, met: dict[tuple[int, int], int] | None = None) -> int:
+    seen = meetings(plan)
+    inside = sum(times - 1 for times in seen.values())
+    return inside + sum(1 for pair in seen if met and pair in met)
+
+
+def assert_partitions(plan: Plan, n: int, size: int, rounds: int) -> None:
+    assert len(plan) == rounds
+    expected = sorted(group_sizes(n, size))
+    for groups in plan:
+        assert sorted(p for g in groups for p in g) == list(range(n))
+        assert sorted(len(g) for g in groups) == expected
+
+
+@pytest.mark.parametrize(
+    ("n", "size", "rounds"),
+    [
+        (30, 2, 29),  # round robin
+        (100, 2, 99),
+        (11, 2, 7),  # odd: pairs and one three, n - 4 rounds
+        (101, 2, 97),
+        (32, 4, 9),  # 8 groups of 4 for 9 rounds: transversal design plus split columns
+        (25, 5, 6),  # affine plane of order 5
+        (27, 3, 13),  # AG(3, 3)
+    ],
+)
+def test_designs_reach_zero_repeats_at_once(n: int, size: int, rounds: int) -> None:
+    started = time.perf_counter()
+    plan = schedule(n, size, rounds, seed=3)
+    assert time.perf_counter() - started < 1.0
+    assert_partitions(plan, n, size, rounds)
+    assert repeats(plan) == 0
+
+
+@pytest.mark.parametrize(("n", "size", "rounds"), [(15, 3, 7), (9, 2, 6)])
+def test_search_reaches_zero_repeats(n: int, size: int, rounds: int) -> None:
+    plan = schedule(n, size, rounds, seed=1, time_limit=10.0)
+    assert_partitions(plan, n, size, rounds)
+    assert repeats(plan) == 0
+
+
+def test_beyond_a_complete_design_repeats_are_the_oldest() -> None:
+    # 30 people have 29 repeat-free rounds of pairs; round 30 must repeat everyone, and the
+    # pairs repeated should be those of the plan's first round.
+    plan = schedule(30, 2, 31, seed=2)
+    assert_partitions(plan, 30, 2, 31)
+    assert repeats(plan) == 30
+    assert sorted(plan[29]) == sorted(plan[0]) and sorted(plan[30]) == sorted(plan[1])
+
+
+def test_same_seed_same_plan_and_other_seeds_differ() -> None:
+    for n, size, rounds in ((20, 2, 5), (15, 3, 4), (30, 4, 3)):
+        assert schedule(n, size, rounds, seed=7) == schedule(n, size, rounds, seed=7)
+        assert schedule(n, size, rounds, seed=7) != schedule(n, size, rounds, seed=8)
+
+
+def test_met_pairs_are_avoided_when_possible() -> None:
+    # Five earlier rounds of pairs for 20 people: 15 more rounds exist that meet nobody again.
+    history = schedule(20, 2, 5, seed=11)
+    met = {
+        pair: r
+        for r, groups in enumerate(history)
+        for g in groups
+        for pair in combinations(sorted(g), 2)
+    }
+    plan = schedule(20, 2, 6, seed=4, met=met)
+    assert_partitions(plan, 20, 2, 6)
+    assert repeats(plan, met) == 0
+
+
+def test_group_sizes_spread_the_remainder() -> None:
+    assert group_sizes(10, 3) == [4, 3, 3]
+    assert group_sizes(11, 2) == [3, 2, 2, 2, 2]
+    assert group_sizes(3, 4) == [3]
+    assert group_sizes(1, 2) == [1]
+    assert group_sizes(0, 2) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(min_value=0, max_value=24),
+    size=st.integers(min_value=2, max_value=6),
+    rounds=st.integers(min_value=0, max_value=5),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_every_round_partitions_everyone(n: int, size: int, rounds: int, seed: int) -> None:
+    plan = schedule(n, size, rounds, seed=seed, time_limit=0.2)
+    assert len(plan) == rounds
+    for groups in plan:
+        assert sorted(p for g in groups for p in g) == list(range(n))
+        assert sorted(len(g) for g in groups) == sorted(group_sizes(n, size))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"n": -1, "size": 2, "rounds": 1}, "n must be"),
+        ({"n": 4, "size": 1, "rounds": 1}, "size must be"),
+        ({"n": 4, "size": 2, "rounds": -1}, "rounds must be"),
+        ({"n": 4, "size": 2, "rounds": 1, "met": {(2, 1): 0}}, "0 <= i < j < n"),
+        ({"n": 4, "size": 2, "rounds": 1, "met": {(1, 4): 0}}, "0 <= i < j < n"),
+        ({"n": 4, "size": 2, "rounds": 1, "time_limit": 0}, "time_limit"),
+    ],
+)
+def test_bad_input_is_rejected(args: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        schedule(**args)  # type: ignore[arg-type]
