@@ -45,3 +45,24 @@ class Grouping:
 
     groups: tuple[Group, ...]
     unmatched: tuple[PersonId, ...] = ()
+
+
+class MatchingError(ValueError):
+    """Invalid input (bad size, duplicate or unknown ids, ...); nothing was changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """How good a sequence of groupings is, counted pair by pair.
+
+    `repeated_pairs` counts every pair sharing a group that had already met, either in the
+    problem's history or in an earlier grouping of the same sequence. `same_attribute` maps each
+    mix column to the number of grouped pairs sharing a non-empty value in that column.
+    """
+
+    repeated_pairs: int
+    same_attribute: Mapping[str, int]
+    total_pairs: int
+    unmatched: int
+    avoid_violations: int = 0
+    wants_met: int = 0

@@ -1,0 +1,102 @@
+"""One round (`match`) and the scoring of groupings (`evaluate`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._model import (
+    Model,
+    attribute_codes,
+    avoid_want_keys,
+    build,
+    pair_occurrences,
+    rng_for,
+    validate,
+)
+from ._search import solve, split_avoid
+from .types import Grouping, MatchingError, PersonId, Problem, Summary
+
+
+def match(problem: Problem) -> Grouping:
+    """Group everyone in `problem.people` for one round.
+
+    Sizes follow `group_count` (size or size+1; pairs and one three for odd counts in pairs).
+    Priorities, in order: avoid pairs never share a group (when the avoid pairs leave no way to
+    keep the sizes, the sizes give way: a group may be smaller, and someone no group can take is
+    unmatched); no pair meets again while a repeat-free grouping is found, else the repeats met
+    longest ago and least often; mixing on `problem.mix` columns in order; mutual want pairs
+    together; the seed decides among equals. The same problem always gives the same grouping.
+    Caveat: beyond tiny counts the search is a heuristic, so "while one exists" means "found".
+    """
+    model = build(problem)
+    return to_grouping(model, *solve_round(model, rng_for(problem.seed)))
+
+
+def solve_round(
+    model: Model, rng: np.random.Generator, effort: float = 1.0
+) -> tuple[list[list[int]], list[int]]:
+    """Groups (as index lists) and unmatched indices for everyone in the model."""
+    if model.n == 1:
+        return [], [0]
+    return split_avoid(model, solve(model, rng, effort=effort))
+
+
+def to_grouping(
+    model: Model, groups: Sequence[Sequence[int]], unmatched: Sequence[int]
+) -> Grouping:
+    """Canonical order (members and groups by input position) so equal groupings compare equal."""
+    ordered = sorted(sorted(int(p) for p in g) for g in groups)
+    return Grouping(
+        groups=tuple(tuple(model.ids[p] for p in g) for g in ordered),
+        unmatched=tuple(model.ids[p] for p in sorted(int(p) for p in unmatched)),
+    )
+
+
+def evaluate(problem: Problem, groupings: Sequence[Grouping]) -> Summary:
+    """Count repeats, same-attribute pairs, avoid violations and wants met over `groupings`.
+
+    A pair counts as repeated each time it shares a group after having met before, in the
+    history (which may name people no longer present) or in an earlier grouping of `groupings`.
+    """
+    validate(problem)
+    index: dict[PersonId, int] = {p.id: i for i, p in enumerate(problem.people)}
+    present = len(index)
+    for t, grouping in enumerate(groupings):
+        seen: set[PersonId] = set()
+        for pid in (p for g in grouping.groups for p in g):
+            if pid not in index:
+                raise MatchingError(f"grouping {t} names {pid!r}, who is not among the people")
+            if pid in seen:
+                raise MatchingError(f"grouping {t} places {pid!r} in more than one group")
+            seen.add(pid)
+    # People who appear only in the history still count for repeats, so they get indices too.
+    for rnd in problem.history:
+        for group in rnd:
+            for pid in group:
+                index.setdefault(pid, len(index))
+    total = len(index)
+    rounds = [*problem.history, *(g.groups for g in groupings)]
+    keys, rnds = pair_occurrences(rounds, index, total)
+    first_round = len(problem.history)
+    in_groupings = rnds >= first_round
+    new_key = np.ones(keys.size, dtype=bool)
+    new_key[1:] = keys[1:] != keys[:-1]
+    repeated = int((in_groupings & ~new_key).sum())
+    keys = keys[in_groupings]
+    i, j = keys // total, keys % total
+    same: dict[str, int] = {}
+    for column, codes in zip(problem.mix, attribute_codes(problem), strict=True):
+        same[column] = int(((codes[i] == codes[j]) & (codes[i] >= 0)).sum())
+    # Grouped pairs are all present people, whose indices come first, as in the avoid keys.
+    avoid_keys, want_keys = avoid_want_keys(problem, index)
+    local = i * present + j
+    return Summary(
+        repeated_pairs=repeated,
+        same_attribute=same,
+        total_pairs=int(keys.size),
+        unmatched=sum(len(g.unmatched) for g in groupings),
+        avoid_violations=int(np.isin(local, avoid_keys).sum()),
+        wants_met=int(np.isin(local, want_keys).sum()),
+    )
