@@ -7,9 +7,11 @@ line and the fix, so the command can refuse the input before anything is written
 from __future__ import annotations
 
 import csv
-import io
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import TextIO
 
@@ -58,23 +60,44 @@ class Pairs:
     line_of: dict[frozenset[PersonId], int]
 
 
-def read_text(path: str) -> str:
-    """Return the file's text, refusing anything that is not UTF-8; a byte-order mark is dropped."""
+@contextmanager
+def _reader(path: str) -> Iterator[Iterator[list[str]]]:
+    """Open a CSV file as a stream of rows, turning read, decoding and CSV errors into one line.
+
+    The file is streamed, not loaded: a history of millions of rows stays small in memory.
+    """
+    reader = None
     try:
-        data = Path(path).read_bytes()
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f, strict=True)
+            yield reader
     except IsADirectoryError:
         raise InputError(f"{path}: is a folder, not a CSV file; give the file's path") from None
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
     except OSError as e:
         reason = e.strerror or str(e)
         raise InputError(f"{path}: cannot read the file ({reason}); check the path") from None
+    except csv.Error as e:
+        line = reader.line_num if reader is not None else 1
+        raise InputError(
+            f"{path} line {line}: malformed CSV ({e}); "
+            'check the quotes on this line (a quote inside a value is written "")'
+        ) from None
+
+
+def _not_utf8(path: str) -> InputError:
+    # The streaming decoder does not say where it failed; the file is read once more to find out.
+    data = Path(path).read_bytes()
     try:
-        return data.decode("utf-8-sig")
+        data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
-        raise InputError(
+        return InputError(
             f"{path} line {line}: not UTF-8 text (byte 0x{data[e.start]:02x}); "
             "save the file as UTF-8 (in Excel: 'CSV UTF-8')"
-        ) from None
+        )
+    return InputError(f"{path}: not UTF-8 text; save the file as UTF-8 (in Excel: 'CSV UTF-8')")
 
 
 def _blank(row: Sequence[str]) -> bool:
@@ -82,34 +105,16 @@ def _blank(row: Sequence[str]) -> bool:
     return all(not cell.strip() for cell in row)
 
 
-def _records(path: str, text: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (first line, cells) of each non-blank record; quoted cells may span lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    while True:
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            raise InputError(
-                f"{path} line {line}: malformed CSV ({e}); "
-                'check the quotes on this line (a quote inside a value is written "")'
-            ) from None
-        if row and not _blank(row):
-            yield line, row
-
-
 def _header(
-    path: str, records: Iterator[tuple[int, list[str]]], required: Sequence[str], example: str
+    path: str, reader: Iterator[list[str]], required: Sequence[str], example: str
 ) -> dict[str, int]:
-    """Read the header record and return each lower-cased column's index."""
-    first = next(records, None)
-    if first is None:
+    """Read the header (the first non-blank row) and return each lower-cased column's index."""
+    cells = next((row for row in reader if not _blank(row)), None)
+    if cells is None:
         raise InputError(
             f"{path} line 1: the file is empty; its first line must be a header: {example}"
         )
-    line, cells = first
+    line = _line(reader)
     columns: dict[str, int] = {}
     for index, cell in enumerate(cells):
         name = cell.strip().lower()
@@ -134,6 +139,12 @@ def _header(
     return columns
 
 
+def _line(reader: Iterator[list[str]]) -> int:
+    """The line the reader's last row ended on (where a quoted value spans lines, its last)."""
+    line: int = reader.line_num  # type: ignore[attr-defined]
+    return line
+
+
 def _ragged(path: str, line: int, got: int, want: int) -> InputError:
     return InputError(
         f"{path} line {line}: {got} values but the header has {want} columns; "
@@ -143,27 +154,30 @@ def _ragged(path: str, line: int, got: int, want: int) -> InputError:
 
 def read_people(path: str) -> People:
     """Read the people file: a header with `id`, then one row per person, ids unique."""
-    records = _records(path, read_text(path))
-    index = _header(path, records, ("id",), PEOPLE_EXAMPLE)
-    columns = tuple(index)
-    id_at = index["id"]
-    others = [(name, at) for name, at in index.items() if name != "id"]
     people: list[Person] = []
     line_of: dict[PersonId, int] = {}
-    for line, cells in records:
-        if len(cells) != len(columns):
-            raise _ragged(path, line, len(cells), len(columns))
-        pid = cells[id_at].strip()
-        if not pid:
-            raise InputError(f"{path} line {line}: the id is empty; give every person an id")
-        if pid in line_of:
-            raise InputError(
-                f'{path} line {line}: id "{pid}" appears again (first on line {line_of[pid]}); '
-                "ids must be unique"
-            )
-        line_of[pid] = line
-        attributes = {name: value for name, at in others if (value := cells[at].strip())}
-        people.append(Person(pid, attributes))
+    with _reader(path) as reader:
+        index = _header(path, reader, ("id",), PEOPLE_EXAMPLE)
+        columns = tuple(index)
+        id_at = index["id"]
+        others = [(name, at) for name, at in index.items() if name != "id"]
+        for cells in reader:
+            if _blank(cells):
+                continue
+            line = _line(reader)
+            if len(cells) != len(columns):
+                raise _ragged(path, line, len(cells), len(columns))
+            pid = cells[id_at].strip()
+            if not pid:
+                raise InputError(f"{path} line {line}: the id is empty; give every person an id")
+            if pid in line_of:
+                raise InputError(
+                    f'{path} line {line}: id "{pid}" appears again (first on line {line_of[pid]}); '
+                    "ids must be unique"
+                )
+            line_of[pid] = line
+            attributes = {name: value for name, at in others if (value := cells[at].strip())}
+            people.append(Person(pid, attributes))
     return People(path, columns, tuple(people), line_of)
 
 
@@ -184,75 +198,91 @@ def read_history(path: str) -> History:
     People no longer in the people file are kept: they still count as met if they come back.
     A repeated header row (from appending a whole output file) is skipped.
     """
-    text = read_text(path)
-    records = _records(path, text)
-    index = _header(path, records, HISTORY_COLUMNS, ",".join(HISTORY_COLUMNS))
-    width = len(index)
-    round_at, group_at, pid_at = (index[name] for name in HISTORY_COLUMNS)
-    header = [name for name, _ in sorted(index.items(), key=lambda item: item[1])]
-    rounds: dict[str, int] = {}  # round text -> number, parsed once per distinct text
-    groups: dict[int, dict[str, list[PersonId]]] = {}
-    # Interning keeps one string per person however many rows name them (2M rows at scale).
+    numbers: dict[str, int] = {}  # round as written -> its number, parsed once per round
+    rounds: dict[int, dict[str, list[PersonId]]] = {}
     interned: dict[str, PersonId] = {}
-    for line, cells in records:
-        if len(cells) != width:
-            raise _ragged(path, line, len(cells), width)
-        round_text = cells[round_at]
-        number = rounds.get(round_text)
-        if number is None:
-            if [cell.strip().lower() for cell in cells] == header:
-                continue
-            try:
-                number = int(round_text)
-            except ValueError:
+    with _reader(path) as reader:
+        index = _header(path, reader, HISTORY_COLUMNS, ",".join(HISTORY_COLUMNS))
+        width = len(index)
+        round_at, group_at, pid_at = (index[name] for name in HISTORY_COLUMNS)
+        header = sorted(index, key=index.__getitem__)
+        current_text: str | None = None
+        groups: dict[str, list[PersonId]] = {}
+        last_key: str | None = None
+        members: list[PersonId] = []
+        # The hot loop of reading millions of rows: checks that pass cost one comparison each.
+        for cells in reader:
+            if len(cells) != width:
+                if _blank(cells):
+                    continue
+                raise _ragged(path, _line(reader), len(cells), width)
+            round_text = cells[round_at]
+            if round_text != current_text:
+                number = numbers.get(round_text)
+                if number is None:
+                    if _blank(cells) or [cell.strip().lower() for cell in cells] == header:
+                        continue
+                    number = numbers[round_text] = _round_number(path, _line(reader), round_text)
+                current_text, groups = round_text, rounds.setdefault(number, {})
+                last_key = None
+            pid = cells[pid_at].strip()
+            if not pid:
                 raise InputError(
-                    f'{path} line {line}: round "{round_text.strip()}" is not a whole number; '
-                    "rounds are integers in time order (1, 2, 3, ...)"
-                ) from None
-            rounds[round_text] = number
-        pid = cells[pid_at].strip()
-        if not pid:
-            raise InputError(f"{path} line {line}: person_id is empty; name a person on every row")
-        pid = interned.setdefault(pid, pid)
-        group = cells[group_at].strip()
-        in_round = groups.get(number)
-        if in_round is None:
-            in_round = groups[number] = {}
-        # Unmatched people get their own one-person "group": they met nobody, but a person who
-        # is also in a group that round is still caught as a duplicate below.
-        key = group if group else "\0" + pid
-        members = in_round.get(key)
-        if members is None:
-            in_round[key] = [pid]
-        else:
+                    f"{path} line {_line(reader)}: person_id is empty; name a person on every row"
+                )
+            # One string object per person however many rows name them: 2M rows stay small.
+            pid = interned.setdefault(pid, pid)
+            key = cells[group_at]
+            if key == last_key:  # the rows of a group usually follow each other
+                members.append(pid)
+                continue
+            last_key = key
+            found = groups.get(key)
+            if found is None:
+                key = key.strip()
+                if not key:
+                    # An unmatched person gets a one-person "group" of their own: they met
+                    # nobody, but being listed again in the same round is still caught below.
+                    key, last_key = "\0" + pid, None
+                found = groups.get(key)
+                if found is None:
+                    found = groups[key] = []
+            members = found
             members.append(pid)
     ordered: list[list[list[PersonId]]] = []
-    for number in sorted(groups):
-        round_groups = list(groups[number].values())
-        seen: set[PersonId] = set()
-        for members in round_groups:
-            for pid in members:
-                if pid in seen:
-                    raise _twice_in_round(path, text, index, number, pid)
-                seen.add(pid)
-        ordered.append([members for members in round_groups if len(members) > 1])
-    return History(ordered, max(groups) if groups else None)
+    for number in sorted(rounds):
+        in_round = list(rounds[number].values())
+        listed = sum(map(len, in_round))
+        if len(set(chain.from_iterable(in_round))) != listed:
+            raise _twice_in_round(path, index, number, Counter(chain.from_iterable(in_round)))
+        ordered.append([members for members in in_round if len(members) > 1])
+    return History(ordered, max(rounds) if rounds else None)
+
+
+def _round_number(path: str, line: int, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(
+            f'{path} line {line}: round "{text.strip()}" is not a whole number; '
+            "rounds are integers in time order (1, 2, 3, ...)"
+        ) from None
 
 
 def _twice_in_round(
-    path: str, text: str, index: Mapping[str, int], number: int, pid: PersonId
+    path: str, index: Mapping[str, int], number: int, listed: Counter[PersonId]
 ) -> InputError:
-    """Build the error for a person listed twice in one round, finding both lines again."""
-    records = _records(path, text)
-    next(records)
+    """Build the error for a person listed twice in one round, reading the file again for lines."""
+    pid = next(pid for pid, count in listed.items() if count > 1)
     lines = []
-    for line, cells in records:
-        try:
-            same_round = int(cells[index["round"]]) == number
-        except ValueError:
-            continue
-        if same_round and cells[index["person_id"]].strip() == pid:
-            lines.append(line)
+    with _reader(path) as reader:
+        for cells in reader:
+            try:
+                same_round = int(cells[index["round"]]) == number
+            except (ValueError, IndexError):
+                continue
+            if same_round and cells[index["person_id"]].strip() == pid:
+                lines.append(_line(reader))
     return InputError(
         f'{path} line {lines[1]}: person "{pid}" is already in round {number} (line {lines[0]}); '
         "a person can be in one group per round (was the same output appended twice?)"
@@ -261,30 +291,35 @@ def _twice_in_round(
 
 def read_pairs(path: str, people: People, option: str) -> Pairs:
     """Read `person_a,person_b` rows naming two different people of the people file."""
-    records = _records(path, read_text(path))
-    index = _header(path, records, PAIR_COLUMNS, ",".join(PAIR_COLUMNS))
-    width = len(index)
-    a_at, b_at = index["person_a"], index["person_b"]
     pairs: list[tuple[PersonId, PersonId]] = []
     line_of: dict[frozenset[PersonId], int] = {}
-    for line, cells in records:
-        if len(cells) != width:
-            raise _ragged(path, line, len(cells), width)
-        a, b = cells[a_at].strip(), cells[b_at].strip()
-        for pid in (a, b):
-            if not pid:
-                raise InputError(f"{path} line {line}: an id is empty; give two ids on every row")
-            if pid not in people.line_of:
+    with _reader(path) as reader:
+        index = _header(path, reader, PAIR_COLUMNS, ",".join(PAIR_COLUMNS))
+        a_at, b_at = index["person_a"], index["person_b"]
+        for cells in reader:
+            if _blank(cells):
+                continue
+            line = _line(reader)
+            if len(cells) != len(index):
+                raise _ragged(path, line, len(cells), len(index))
+            a, b = cells[a_at].strip(), cells[b_at].strip()
+            for pid in (a, b):
+                if not pid:
+                    raise InputError(
+                        f"{path} line {line}: an id is empty; give two ids on every row"
+                    )
+                if pid not in people.line_of:
+                    raise InputError(
+                        f'{path} line {line}: id "{pid}" is not in {people.path}; '
+                        f"fix the id or remove the row from the {option} file"
+                    )
+            if a == b:
                 raise InputError(
-                    f'{path} line {line}: id "{pid}" is not in {people.path}; '
-                    f"fix the id or remove the row from the {option} file"
+                    f'{path} line {line}: "{a}" is paired with itself; '
+                    "a row names two different people"
                 )
-        if a == b:
-            raise InputError(
-                f'{path} line {line}: "{a}" is paired with itself; a row names two different people'
-            )
-        pairs.append((a, b))
-        line_of.setdefault(frozenset((a, b)), line)
+            pairs.append((a, b))
+            line_of.setdefault(frozenset((a, b)), line)
     return Pairs(path, pairs, line_of)
 
 
