@@ -1,0 +1,12 @@
+"""Top-level URLs. Every programme page lives under /p/<programme_id>/ (see programmes.urls)."""
+
+from django.urls import include, path
+
+from convenor import views
+
+urlpatterns = [
+    path("", views.root, name="root"),
+    path("accounts/", include("convenor.accounts.urls")),
+    path("", include("convenor.programmes.urls")),
+    path("", include("convenor.workshops.urls")),
+]
