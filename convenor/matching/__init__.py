@@ -4,6 +4,8 @@ A pure library (no Django): the web app, the CLI and the benchmark call these fu
 """
 
 from .engine import evaluate, match
+from .incremental import add_person, remove_person
+from .planning import plan
 from .types import (
     DEFAULT_MIX,
     Grouping,
@@ -22,6 +24,9 @@ __all__ = [
     "PersonId",
     "Problem",
     "Summary",
+    "add_person",
     "evaluate",
     "match",
+    "plan",
+    "remove_person",
 ]

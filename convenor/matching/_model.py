@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from itertools import combinations, repeat
+from itertools import chain, combinations, repeat
 
 import numpy as np
 from numpy.typing import NDArray
@@ -194,11 +194,10 @@ def attribute_codes(problem: Problem) -> IntArray:
     """(mix columns, people) codes of attribute values; -1 for an empty or missing value."""
     codes = np.full((len(problem.mix), len(problem.people)), -1, dtype=np.int64)
     for c, column in enumerate(problem.mix):
-        values: dict[str, int] = {}
-        for i, person in enumerate(problem.people):
-            value = person.attributes.get(column, "")
-            if value:
-                codes[c, i] = values.setdefault(value, len(values))
+        # The empty value takes code 0 here and becomes -1 below.
+        values: dict[str, int] = {"": 0}
+        raw = [values.setdefault(p.attributes.get(column, ""), len(values)) for p in problem.people]
+        codes[c] = np.asarray(raw, dtype=np.int64) - 1
     return codes
 
 
@@ -225,19 +224,20 @@ def pair_occurrences(
     Unknown ids are skipped; a pair meeting twice in one round (an id listed twice) counts once.
     """
     empty = np.zeros(0, dtype=np.int64)
+    # C-level loops (map, chain) keep a million history groups to a fraction of a second.
     lengths: list[int] = []
-    round_of: list[int] = []
+    round_parts_in: list[IntArray] = [empty]
     flat: list[PersonId] = []
     for r, groups in enumerate(rounds):
-        for group in groups:
-            lengths.append(len(group))
-            round_of.append(r)
-            flat.extend(group)
+        before = len(lengths)
+        lengths.extend(map(len, groups))
+        round_parts_in.append(np.full(len(lengths) - before, r, dtype=np.int64))
+        flat.extend(chain.from_iterable(groups))
     if not flat:
         return empty, empty
     people = np.fromiter(map(index.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
     length_arr = np.asarray(lengths, dtype=np.int64)
-    round_arr = np.asarray(round_of, dtype=np.int64)
+    round_arr = np.concatenate(round_parts_in)
     starts = np.concatenate(([0], np.cumsum(length_arr)[:-1]))
     key_parts: list[IntArray] = [empty]
     round_parts: list[IntArray] = [empty]
@@ -252,8 +252,9 @@ def pair_occurrences(
             ok = (i >= 0) & (j >= 0) & (i != j)
             key_parts.append(np.minimum(i, j)[ok] * n + np.maximum(i, j)[ok])
             round_parts.append(rr[ok])
-    keys = np.concatenate(key_parts)
-    combined = np.unique(keys * len(rounds) + np.concatenate(round_parts))
+    combined = np.concatenate(key_parts) * len(rounds) + np.concatenate(round_parts)
+    combined.sort()
+    combined = combined[np.diff(combined, prepend=-1) != 0]
     return combined // len(rounds), combined % len(rounds)
 
 
