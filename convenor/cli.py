@@ -54,8 +54,10 @@ def _parser() -> _Parser:
         ),
     )
     m.add_argument("people", metavar="PEOPLE.csv", help="header with id; name, organisation, ...")
-    m.add_argument("--size", type=int, default=2, help="people per group (default 2: pairs)")
-    m.add_argument("--rounds", type=int, default=1, help="rounds to plan (default 1)")
+    m.add_argument(
+        "--size", metavar="S", type=int, default=2, help="people per group (default 2: pairs)"
+    )
+    m.add_argument("--rounds", metavar="R", type=int, default=1, help="rounds to plan (default 1)")
     m.add_argument("--history", metavar="FILE", help="earlier rounds: round,group,person_id")
     m.add_argument(
         "--mix",
@@ -64,7 +66,9 @@ def _parser() -> _Parser:
     )
     m.add_argument("--avoid", metavar="FILE", help="pairs never to group: person_a,person_b")
     m.add_argument("--want", metavar="FILE", help="pairs to group when possible: person_a,person_b")
-    m.add_argument("--seed", type=int, default=0, help="same seed and input, same groups")
+    m.add_argument(
+        "--seed", metavar="N", type=int, default=0, help="same seed and input, same groups"
+    )
     m.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
     m.add_argument("--out", metavar="FILE", help="write here instead of standard output")
     return parser
