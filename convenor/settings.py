@@ -231,6 +231,11 @@ if _email_host:
             },
         }
     }
+elif PRODUCTION:
+    raise ImproperlyConfigured(
+        "EMAIL_HOST is required when CONVENOR_PRODUCTION=1 (password resets are sent by email); "
+        "also set EMAIL_PORT, EMAIL_HOST_USER and EMAIL_HOST_PASSWORD as your provider needs."
+    )
 else:
     # Development: emails (password resets) are printed where the server runs.
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
@@ -243,6 +248,7 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = Path(env_str("CONVENOR_STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -220,3 +221,42 @@ class CsrfClient:
 @pytest.fixture
 def csrf_client() -> Iterator[Callable[[Client], CsrfClient]]:
     yield CsrfClient
+
+
+class MarkupRules(HTMLParser):
+    """Collects what the CSP would block or what our templates must never contain."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {name for name, _ in attrs}
+        if tag == "script" and "src" not in names:
+            self.problems.append("inline <script>")
+        if "style" in names:
+            self.problems.append(f"style attribute on <{tag}>")
+        if tag == "style":
+            self.problems.append("<style> element")
+        handlers = sorted(n for n in names if n.startswith("on"))
+        if handlers:
+            self.problems.append(f"inline handler {handlers} on <{tag}>")
+
+
+def page_rules(response: Any) -> None:
+    """Every response carries the CSP; HTML has nothing the CSP would block or we forbid."""
+    assert "Content-Security-Policy" in response.headers, "every response carries the CSP"
+    if response.headers.get("Content-Type", "").startswith("text/html"):
+        parser = MarkupRules()
+        parser.feed(response.content.decode())
+        assert not parser.problems, parser.problems
+
+
+@pytest.fixture
+def check_response() -> Callable[[Any], None]:
+    return page_rules
+
+
+@pytest.fixture
+def as_participant() -> Callable[[Client, Participant], Client]:
+    return login_participant
