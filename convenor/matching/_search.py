@@ -245,17 +245,19 @@ def _can_improve(model: Model, search: Search) -> bool:
     return model.want_keys.size > 0 and -search.cost() < model.want_keys.size
 
 
-def split_avoid(model: Model, grid: IntArray) -> tuple[list[list[int]], list[int]]:
-    """Groups as lists with avoid pairs broken up; people nobody can take are returned apart.
+def split_avoid(model: Model, grid: IntArray) -> tuple[IntArray, list[int]]:
+    """The grid with avoid pairs broken up, and the people no group could then take.
 
-    Only reached when the search could not find an avoid-free grouping: a person is taken out
-    of a group holding someone they avoid and put into the cheapest group with room (at most
-    size+1 members) that holds nobody they avoid; failing that they are unmatched.
+    Only does anything when the search could not find an avoid-free grouping: a person is
+    taken out of a group holding someone they avoid and put into the cheapest group with room
+    (at most size+1 members) that holds nobody they avoid; failing that they are unmatched.
     """
     n = model.n
+    if model.avoid_keys.size == 0 or grid.size == 0:
+        return grid, []
+    if not model.avoid_mask(grid[:, :, None], grid[:, None, :]).any():
+        return grid, []
     groups = [[int(p) for p in row if p < n] for row in grid]
-    if model.avoid_keys.size == 0:
-        return groups, []
     removed: list[int] = []
     for group in groups:
         while len(group) > 1:
@@ -283,4 +285,13 @@ def split_avoid(model: Model, grid: IntArray) -> tuple[list[list[int]], list[int
             groups[best[1]].append(person)
     kept = [g for g in groups if len(g) >= 2]
     unmatched.extend(p for g in groups if len(g) == 1 for p in g)
-    return kept, unmatched
+    return padded(kept, n), unmatched
+
+
+def padded(groups: list[list[int]], pad: int) -> IntArray:
+    """Groups of different sizes as one (groups, largest size) array filled out with `pad`."""
+    width = max((len(g) for g in groups), default=1)
+    grid = np.full((len(groups), width), pad, dtype=np.int64)
+    for i, g in enumerate(groups):
+        grid[i, : len(g)] = g
+    return grid

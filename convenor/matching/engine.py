@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._model import (
+    IntArray,
     Model,
     attribute_codes,
     avoid_want_keys,
@@ -36,20 +37,29 @@ def match(problem: Problem) -> Grouping:
 
 def solve_round(
     model: Model, rng: np.random.Generator, effort: float = 1.0
-) -> tuple[list[list[int]], list[int]]:
-    """Groups (as index lists) and unmatched indices for everyone in the model."""
+) -> tuple[IntArray, list[int]]:
+    """A padded grid of groups and the unmatched indices, for everyone in the model."""
     if model.n == 1:
-        return [], [0]
+        return np.zeros((0, 1), dtype=np.int64), [0]
     return split_avoid(model, solve(model, rng, effort=effort))
 
 
-def to_grouping(
-    model: Model, groups: Sequence[Sequence[int]], unmatched: Sequence[int]
-) -> Grouping:
+def to_grouping(model: Model, grid: IntArray, unmatched: Sequence[int]) -> Grouping:
     """Canonical order (members and groups by input position) so equal groupings compare equal."""
-    ordered = sorted(sorted(int(p) for p in g) for g in groups)
+    n = model.n
+    # Padding (n) sorts after everyone, so sorted rows compare like sorted tuples.
+    rows = np.sort(grid, axis=1)
+    if len(rows):
+        rows = rows[np.lexsort(rows.T[::-1])]
+    names = np.asarray(model.ids, dtype=object)
+    sizes = (rows < n).sum(axis=1)
+    groups: list[tuple[PersonId, ...]] = [()] * len(rows)
+    for k in np.unique(sizes):
+        at = np.flatnonzero(sizes == k)
+        for i, members in zip(at.tolist(), names[rows[at, :k]].tolist(), strict=True):
+            groups[i] = tuple(members)
     return Grouping(
-        groups=tuple(tuple(model.ids[p] for p in g) for g in ordered),
+        groups=tuple(groups),
         unmatched=tuple(model.ids[p] for p in sorted(int(p) for p in unmatched)),
     )
 

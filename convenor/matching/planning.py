@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._model import IntArray, Model, build, rng_for, validate
-from ._search import Search, group_count, split_avoid
+from ._search import Search, group_count, padded, split_avoid
 from .engine import evaluate, solve_round, to_grouping
 from .types import Grouping, MatchingError, Problem
 
@@ -98,7 +98,7 @@ def _scheduled(problem: Problem, rounds: int, deadline: float) -> list[Grouping]
     label = _relabel(model, slots, rng_for(problem.seed, 4), deadline)
     out: list[Grouping] = []
     for r, groups in enumerate(slots):
-        grid = _grid([[int(label[s]) for s in g] for g in groups], n)
+        grid = padded([[int(label[s]) for s in g] for g in groups], n)
         if model.avoid_mask(grid[:, :, None], grid[:, None, :]).any():
             # Avoid pairs outrank repeats: repair this round with the one-round search.
             round_model = build(problem, [g.groups for g in out])
@@ -122,14 +122,6 @@ def _fits(slots: list[list[list[int]]], n: int, size: int, rounds: int) -> bool:
         if sorted(p for x in groups for p in x) != list(range(n)):
             return False
     return True
-
-
-def _grid(groups: list[list[int]], pad: int) -> IntArray:
-    width = max(len(g) for g in groups)
-    grid = np.full((len(groups), width), pad, dtype=np.int64)
-    for i, g in enumerate(groups):
-        grid[i, : len(g)] = g
-    return grid
 
 
 def _relabel(
