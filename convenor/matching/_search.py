@@ -225,8 +225,9 @@ def solve(model: Model, rng: np.random.Generator, *, effort: float = 1.0) -> Int
     # timed) budget so that the same input always gives the same output.
     kicks = int(effort * max(4, min(60, 12_000 // max(n, 1))))
     best, best_cost = search.grid.copy(), search.cost()
+    floor = lower_bound(model, g)
     for _ in range(kicks):
-        if not _can_improve(model, search):
+        if best_cost <= floor:
             break
         search.kick(moves=2 + int(rng.integers(3)))
         search.descend(patience=2, max_steps=100)
@@ -238,11 +239,19 @@ def solve(model: Model, rng: np.random.Generator, *, effort: float = 1.0) -> Int
     return best
 
 
-def _can_improve(model: Model, search: Search) -> bool:
-    """False once no group costs anything and no want pair is left apart."""
-    if search.defects().size:
-        return True
-    return model.want_keys.size > 0 and -search.cost() < model.want_keys.size
+def lower_bound(model: Model, groups: int) -> int:
+    """No grouping into `groups` groups costs less than this.
+
+    Each mix column on its own: a value held by m people shares a group with itself at least
+    as often as when spread evenly over the groups; and at best every want pair is together.
+    """
+    floor = -int(model.want_keys.size)
+    for codes, weight in zip(model.codes, model.weights, strict=True):
+        counts = np.bincount(codes[codes >= 0])
+        q, r = np.divmod(counts, groups)
+        pairs = r * (q + 1) * q // 2 + (groups - r) * q * (q - 1) // 2
+        floor += int(weight) * int(pairs.sum())
+    return floor
 
 
 def split_avoid(model: Model, grid: IntArray) -> tuple[IntArray, list[int]]:

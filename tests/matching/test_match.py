@@ -257,3 +257,22 @@ def _random_groups(ids: list[str], size: int, rnd: random.Random) -> list[list[s
     rnd.shuffle(shuffled)
     g = group_count(len(shuffled), size)
     return [shuffled[i::g] for i in range(g)]
+
+
+def test_twenty_thousand_people_after_ten_rounds_no_repeats_and_full_mixing() -> None:
+    rnd = random.Random(3)
+    n = 20_000
+    crowd = [
+        Person(f"u{i}", {"organisation": f"org{rnd.randrange(40)}", "sector": f"s{i % 5}"})
+        for i in range(n)
+    ]
+    ids = [p.id for p in crowd]
+    history = []
+    for _ in range(10):
+        rnd.shuffle(ids)
+        history.append([(ids[k], ids[k + 1]) for k in range(0, n, 2)])
+    problem = Problem(crowd, history=history, seed=1)
+    summary = evaluate(problem, [match(problem)])
+    assert summary.repeated_pairs == 0
+    assert summary.same_attribute["organisation"] == 0
+    assert summary.total_pairs == n // 2
