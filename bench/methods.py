@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bench.scenarios import Data, person_id
 from convenor.matching import Grouping, Person, Problem, match, plan
@@ -54,9 +54,12 @@ def greedy_avoid_last(data: Data, budget: float) -> list[Round]:
     """
     rng = random.Random(1)
     size = data.scenario.size
-    last: dict[int, set[int]] = {}
-    for earlier in data.history:
-        _remember(last, earlier)
+    # Each person's group in the last round they attended, newest history round first.
+    last: dict[int, list[int]] = {}
+    for earlier in reversed(data.history):
+        for group in earlier:
+            for p in group:
+                last.setdefault(p, group)
     rounds = []
     for present in data.present:
         pool = list(present)
@@ -81,57 +84,60 @@ def greedy_avoid_last(data: Data, budget: float) -> list[Round]:
     return rounds
 
 
-def _remember(last: dict[int, set[int]], groups: Round) -> None:
+def _remember(last: dict[int, list[int]], groups: Round) -> None:
     for group in groups:
         for p in group:
-            last[p] = {q for q in group if q != p}
+            last[p] = group
 
 
-def _people(data: Data, present: Sequence[int]) -> list[Person]:
-    if not data.mix:
-        return [Person(data.ids[i]) for i in present]
-    return [
-        Person(
-            data.ids[i], {"organisation": f"org{data.org[i]}", "sector": f"sector{data.sector[i]}"}
-        )
-        for i in present
-    ]
+@dataclass
+class Prepared:
+    """The scenario as the engine takes it, built before the clock starts (as an app holds it)."""
+
+    data: Data
+    people: list[Person]  # person i of the scenario
+    history: Sequence[Sequence[Sequence[str]]]
+    index: dict[str, int]
+
+    def present(self, present: Sequence[int]) -> list[Person]:
+        return [self.people[i] for i in present]
+
+    def indices(self, grouping: Grouping) -> Round:
+        return [[self.index[pid] for pid in group] for group in grouping.groups]
 
 
-def _ids(data: Data, rounds: Sequence[Round]) -> list[list[list[str]]]:
-    return [[[person_id(data, i) for i in g] for g in groups] for groups in rounds]
+def prepare(data: Data) -> Prepared:
+    people = [Person(pid) for pid in data.ids]
+    if data.mix:
+        people = [
+            Person(pid, {"organisation": f"org{data.org[i]}", "sector": f"sector{data.sector[i]}"})
+            for i, pid in enumerate(data.ids)
+        ]
+    history = [[[person_id(data, i) for i in g] for g in groups] for groups in data.history]
+    return Prepared(data, people, history, {pid: i for i, pid in enumerate(data.ids)})
 
 
-def _indices(data: Data, grouping: Grouping) -> Round:
-    at = {pid: i for i, pid in enumerate(data.ids)}
-    return [[at[pid] for pid in group] for group in grouping.groups]
-
-
-def engine(data: Data, budget: float) -> list[Round]:
+def engine(prepared: Prepared, budget: float) -> list[Round]:
     """This engine: `plan` when everyone attends every round, else `match` round by round."""
+    data = prepared.data
     s = data.scenario
-    full = all(len(p) == s.people for p in data.present)
     problem = Problem(
-        people=_people(data, range(s.people)),
-        size=s.size,
-        history=_ids(data, data.history),
-        mix=data.mix,
-        seed=0,
+        people=prepared.people, size=s.size, history=prepared.history, mix=data.mix, seed=0
     )
-    if full and s.rounds > 1:
-        return [_indices(data, g) for g in plan(problem, s.rounds, time_limit=s.engine_time_limit)]
+    if all(len(p) == s.people for p in data.present) and s.rounds > 1:
+        return [
+            prepared.indices(g) for g in plan(problem, s.rounds, time_limit=s.engine_time_limit)
+        ]
     rounds: list[Round] = []
+    history: list[Sequence[Sequence[str]]] = list(prepared.history)
     for present in data.present:
-        problem = replace(
-            problem,
-            people=_people(data, present),
-            history=_ids(data, [*data.history, *rounds]),
-        )
-        rounds.append(_indices(data, match(problem)))
+        grouping = match(replace(problem, people=prepared.present(present), history=history))
+        history = [*history, grouping.groups]
+        rounds.append(prepared.indices(grouping))
     return rounds
 
 
-def networkx_exact(data: Data, budget: float) -> list[Round]:
+def networkx_exact(prepared: Prepared, budget: float) -> list[Round]:
     """Exact maximum-weight matching (networkx blossom) each round, on the engine's pair costs.
 
     Weight = (largest cost + 1) - cost, with maximum cardinality, so the matching minimises the
@@ -149,16 +155,12 @@ def networkx_exact(data: Data, budget: float) -> list[Round]:
 
     started = time.perf_counter()
     rounds: list[Round] = []
-    for present in data.present:
+    history: list[Sequence[Sequence[str]]] = list(prepared.history)
+    for present in prepared.data.present:
         if time.perf_counter() - started > budget:
             break
-        problem = Problem(
-            people=_people(data, present),
-            size=2,
-            history=_ids(data, [*data.history, *rounds]),
-            mix=data.mix,
-        )
-        model = build(problem)
+        people = prepared.present(present)
+        model = build(Problem(people=people, size=2, history=history, mix=prepared.data.mix))
         n = len(present)
         i, j = np.triu_indices(n, k=1)
         cost = model.cost(i, j)
@@ -175,12 +177,16 @@ def networkx_exact(data: Data, budget: float) -> list[Round]:
             added = [int(model.cost(np.array([x, x]), np.array(pair)).sum()) for pair in pairs]
             pairs[added.index(min(added))].append(x)
         rounds.append([[present[p] for p in pair] for pair in pairs])
+        history = [*history, [[people[p].id for p in pair] for pair in pairs]]
     return rounds
 
 
-METHODS: dict[str, Callable[[Data, float], list[Round]]] = {
-    "engine": engine,
+BASELINES: dict[str, Callable[[Data, float], list[Round]]] = {
     "random": random_shuffle,
     "greedy": greedy_avoid_last,
+}
+# These take the scenario as the engine takes it (`prepare`, untimed).
+ENGINES: dict[str, Callable[[Prepared, float], list[Round]]] = {
+    "engine": engine,
     "networkx": networkx_exact,
 }
