@@ -137,3 +137,22 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CalendarFeed(models.Model):
+    """A programme's secret calendar-subscription link; only the token's sha256 is kept.
+
+    Calendar apps fetch a subscribed feed without a browser session, so the link itself is the
+    credential. One active link per programme: making a new one replaces the old, and deleting
+    the row revokes it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    programme = models.OneToOneField(
+        Programme, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.programme_id}"
