@@ -121,7 +121,7 @@ def _match(args: argparse.Namespace) -> int:
         _check_out(args.out)
     people = read_people(args.people)
     mix = _mix_columns(people, args.mix)
-    history = read_history(args.history) if args.history else History([], None)
+    history = read_history(args.history, people.line_of) if args.history else History([], None)
     avoid = read_pairs(args.avoid, people, "--avoid") if args.avoid else Pairs("", [], {})
     want = read_pairs(args.want, people, "--want") if args.want else Pairs("", [], {})
     check_no_conflict(avoid, want)
