@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from convenor.matching.types import Grouping, Person, PersonId
 
@@ -61,8 +61,18 @@ class Pairs:
     line_of: dict[frozenset[PersonId], int]
 
 
+class _Rows(Protocol):
+    """What `csv.reader` returns: rows, and `line_num`, the line the last row ended on."""
+
+    line_num: int
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+    def __next__(self) -> list[str]: ...
+
+
 @contextmanager
-def _reader(path: str) -> Iterator[Iterator[list[str]]]:
+def _reader(path: str) -> Iterator[_Rows]:
     """Open a CSV file as a stream of rows, turning read, decoding and CSV errors into one line.
 
     The file is streamed, not loaded: a history of millions of rows stays small in memory.
@@ -106,16 +116,14 @@ def _blank(row: Sequence[str]) -> bool:
     return all(not cell.strip() for cell in row)
 
 
-def _header(
-    path: str, reader: Iterator[list[str]], required: Sequence[str], example: str
-) -> dict[str, int]:
+def _header(path: str, reader: _Rows, required: Sequence[str], example: str) -> dict[str, int]:
     """Read the header (the first non-blank row) and return each lower-cased column's index."""
     cells = next((row for row in reader if not _blank(row)), None)
     if cells is None:
         raise InputError(
             f"{path} line 1: the file is empty; its first line must be a header: {example}"
         )
-    line = _line(reader)
+    line = reader.line_num
     columns: dict[str, int] = {}
     for index, cell in enumerate(cells):
         name = cell.strip().lower()
@@ -140,12 +148,6 @@ def _header(
     return columns
 
 
-def _line(reader: Iterator[list[str]]) -> int:
-    """The line the reader's last row ended on (where a quoted value spans lines, its last)."""
-    line: int = reader.line_num  # type: ignore[attr-defined]
-    return line
-
-
 def _ragged(path: str, line: int, got: int, want: int) -> InputError:
     return InputError(
         f"{path} line {line}: {got} values but the header has {want} columns; "
@@ -165,7 +167,7 @@ def read_people(path: str) -> People:
         for cells in reader:
             if _blank(cells):
                 continue
-            line = _line(reader)
+            line = reader.line_num
             if len(cells) != len(columns):
                 raise _ragged(path, line, len(cells), len(columns))
             pid = cells[id_at].strip()
@@ -229,20 +231,20 @@ def _read_history(path: str, known: Iterable[PersonId]) -> History:
             if len(cells) != width:
                 if _blank(cells):
                     continue
-                raise _ragged(path, _line(reader), len(cells), width)
+                raise _ragged(path, reader.line_num, len(cells), width)
             round_text = cells[round_at]
             if round_text != current_text:
                 number = numbers.get(round_text)
                 if number is None:
                     if _blank(cells) or [cell.strip().lower() for cell in cells] == header:
                         continue
-                    number = numbers[round_text] = _round_number(path, _line(reader), round_text)
+                    number = numbers[round_text] = _round_number(path, reader.line_num, round_text)
                 current_text, groups = round_text, rounds.setdefault(number, {})
                 last_key = None
             pid = cells[pid_at].strip()
             if not pid:
                 raise InputError(
-                    f"{path} line {_line(reader)}: person_id is empty; name a person on every row"
+                    f"{path} line {reader.line_num}: person_id is empty; name a person on every row"
                 )
             # One string object per person however many rows name them: 2M rows stay small.
             pid = interned.setdefault(pid, pid)
@@ -296,7 +298,7 @@ def _twice_in_round(
             except (ValueError, IndexError):
                 continue
             if same_round and cells[index["person_id"]].strip() == pid:
-                lines.append(_line(reader))
+                lines.append(reader.line_num)
     return InputError(
         f'{path} line {lines[1]}: person "{pid}" is already in round {number} (line {lines[0]}); '
         "a person can be in one group per round (was the same output appended twice?)"
@@ -313,7 +315,7 @@ def read_pairs(path: str, people: People, option: str) -> Pairs:
         for cells in reader:
             if _blank(cells):
                 continue
-            line = _line(reader)
+            line = reader.line_num
             if len(cells) != len(index):
                 raise _ragged(path, line, len(cells), len(index))
             a, b = cells[a_at].strip(), cells[b_at].strip()
