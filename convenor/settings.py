@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "convenor.accounts",
     "convenor.programmes",
     "convenor.workshops",
+    "convenor.live",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,507 @@
+"""Every write to a live session: validate, write, and emit the event, in one transaction.
+
+Each `do_*` function locks the session's live-state row first, so writes to one session run
+one at a time (across processes, on PostgreSQL) and their events are numbered in commit order.
+Invalid requests raise ValidationError with a message meant for the facilitator and change
+nothing. Authorisation is the caller's job (convenor.programmes.access).
+"""
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from convenor.accounts.models import User
+from convenor.live.events import emit, lock_state
+from convenor.live.models import GroupMember, LivePresence, RoomGroup, Round, SegmentRun
+from convenor.live.state import (
+    group_state,
+    open_round,
+    round_state,
+    rounds_history,
+    runsheet_state,
+)
+from convenor.matching import (
+    Grouping,
+    MatchingError,
+    Person,
+    Problem,
+    add_person,
+    match,
+    remove_person,
+)
+from convenor.programmes.models import Participant
+from convenor.workshops.models import Segment, Session
+
+MAX_EXTENSION_MINUTES = 120
+ROUND_SIZES = {Round.Kind.COFFEE: (2, 3), Round.Kind.BREAKOUT: (3, 8)}
+MAX_ROUND_MINUTES = 120
+DEFAULT_PROMPTS = (
+    "What brought you to this work, and what keeps you in it?\n"
+    "What is one thing your organisation finds hard that the others might not see?\n"
+    "What are you noticing so far today?"
+)
+
+
+def _ensure_open(session: Session) -> None:
+    if session.programme.is_archived:
+        raise ValidationError("This programme is archived and can no longer be changed.")
+
+
+def _running(session: Session) -> SegmentRun | None:
+    return (
+        SegmentRun.objects.select_related("segment")
+        .filter(session=session, ended_at__isnull=True)
+        .first()
+    )
+
+
+def _emit_runsheet(session: Session, kind: str, segment: Segment) -> None:
+    emit(session, kind, {"segment": str(segment.pk), "runsheet": runsheet_state(session)})
+
+
+def _next_pending(session: Session, after: Segment | None) -> Segment | None:
+    done = SegmentRun.objects.filter(session=session).values_list("segment_id", flat=True)
+    pending = list(session.segments.exclude(pk__in=done).order_by("position", "created_at"))
+    if after is not None:
+        mark = (after.position, after.created_at)
+        later = [s for s in pending if (s.position, s.created_at) > mark]
+        if later:
+            return later[0]
+    return pending[0] if pending else None
+
+
+# --- Run-sheet ------------------------------------------------------------------------------
+
+
+def do_start_segment(
+    session: Session, actor: User | None, segment: Segment | None = None
+) -> SegmentRun:
+    """Start `segment` (default: the next one not yet run), ending whatever is running."""
+    _ensure_open(session)
+    with transaction.atomic():
+        lock_state(session)
+        running = _running(session)
+        if segment is None:
+            segment = _next_pending(session, running.segment if running else None)
+            if segment is None:
+                raise ValidationError("Every segment has already been run or skipped.")
+        elif segment.session_id != session.pk:
+            raise ValidationError("This segment belongs to another session.")
+        elif SegmentRun.objects.filter(segment=segment).exists():
+            raise ValidationError(f"“{segment.title}” has already been run or skipped.")
+        now = timezone.now()
+        if running is not None:
+            running.ended_at = now
+            running.save(update_fields=["ended_at"])
+        run = SegmentRun.objects.create(session=session, segment=segment, started_at=now)
+        _emit_runsheet(session, "segment_started", segment)
+    return run
+
+
+def do_extend_segment(session: Session, actor: User | None, minutes: int) -> SegmentRun:
+    """Give the running segment more time; what follows moves later by as much."""
+    _ensure_open(session)
+    if not 1 <= minutes <= 60:
+        raise ValidationError("Extend by 1 to 60 minutes at a time.")
+    with transaction.atomic():
+        lock_state(session)
+        running = _running(session)
+        if running is None:
+            raise ValidationError("No segment is running, so there is nothing to extend.")
+        if running.extension_minutes + minutes > MAX_EXTENSION_MINUTES:
+            raise ValidationError(
+                f"A segment can be extended by at most {MAX_EXTENSION_MINUTES} minutes in all."
+            )
+        running.extension_minutes += minutes
+        running.save(update_fields=["extension_minutes"])
+        _emit_runsheet(session, "segment_extended", running.segment)
+    return running
+
+
+def do_end_segment(session: Session, actor: User | None) -> SegmentRun:
+    """End the running segment now (early or late: what follows is re-timed from now)."""
+    _ensure_open(session)
+    with transaction.atomic():
+        lock_state(session)
+        running = _running(session)
+        if running is None:
+            raise ValidationError("No segment is running.")
+        running.ended_at = timezone.now()
+        running.save(update_fields=["ended_at"])
+        _emit_runsheet(session, "segment_ended", running.segment)
+    return running
+
+
+def do_skip_segment(
+    session: Session, actor: User | None, segment: Segment | None = None
+) -> SegmentRun:
+    """Skip `segment` (default: the running one, else the next one not yet run)."""
+    _ensure_open(session)
+    with transaction.atomic():
+        lock_state(session)
+        now = timezone.now()
+        running = _running(session)
+        if segment is None:
+            segment = running.segment if running else _next_pending(session, None)
+            if segment is None:
+                raise ValidationError("There is no segment left to skip.")
+        elif segment.session_id != session.pk:
+            raise ValidationError("This segment belongs to another session.")
+        if running is not None and running.segment_id == segment.pk:
+            running.ended_at = now
+            running.skipped = True
+            running.save(update_fields=["ended_at", "skipped"])
+            run = running
+        elif SegmentRun.objects.filter(segment=segment).exists():
+            raise ValidationError(f"“{segment.title}” has already been run or skipped.")
+        else:
+            run = SegmentRun.objects.create(
+                session=session, segment=segment, ended_at=now, skipped=True
+            )
+        _emit_runsheet(session, "segment_skipped", segment)
+    return run
+
+
+# --- Rounds ---------------------------------------------------------------------------------
+
+
+def _person(participant: Participant) -> Person:
+    return Person(
+        id=str(participant.pk),
+        attributes={"organisation": participant.organisation, "sector": participant.sector},
+    )
+
+
+def _current_grouping(round_: Round) -> tuple[dict[int, set[str]], list[str]]:
+    groups: dict[int, set[str]] = {group.number: set() for group in round_.groups.all()}
+    rows = GroupMember.objects.filter(round=round_).values_list("group__number", "participant_id")
+    for number, participant_id in rows:
+        groups[number].add(str(participant_id))
+    waiting = sorted(str(pk) for pk in round_.waiting.values_list("pk", flat=True))
+    return groups, waiting
+
+
+def _as_grouping(groups: dict[int, set[str]], waiting: list[str]) -> Grouping:
+    ordered = tuple(tuple(sorted(groups[n])) for n in sorted(groups) if groups[n])
+    return Grouping(groups=ordered, unmatched=tuple(waiting))
+
+
+def _problem(round_: Round, people: list[Participant]) -> Problem:
+    return Problem(
+        people=[_person(p) for p in people],
+        size=round_.size,
+        history=rounds_history(round_.session, exclude=round_),
+        seed=round_.seed,
+    )
+
+
+def _new_group(round_: Round, number: int) -> RoomGroup:
+    return RoomGroup.objects.create(
+        round=round_, number=number, room_token=secrets.token_urlsafe(16)
+    )
+
+
+def _save_grouping(round_: Round, grouping: Grouping) -> None:
+    """Store `grouping` as the round's groups, keeping numbers (and rooms) where people stay,
+    and emit the groups that changed."""
+    old, old_waiting = _current_grouping(round_)
+    used: set[int] = set()
+    new: dict[int, set[str]] = {}
+    fresh: list[set[str]] = []
+    for members in grouping.groups:
+        wanted = set(members)
+        overlap = sorted(
+            (len(wanted & old[n]), -n) for n in old if n not in used and wanted & old[n]
+        )
+        if overlap:
+            number = -overlap[-1][1]
+            used.add(number)
+            new[number] = wanted
+        else:
+            fresh.append(wanted)
+    next_number = max(old, default=0) + 1
+    for placed in fresh:
+        new[next_number] = placed
+        next_number += 1
+
+    changed = sorted(n for n in set(old) | set(new) if old.get(n, set()) != new.get(n, set()))
+    moved = set().union(*(old.get(n, set()) for n in changed))
+    GroupMember.objects.filter(round=round_, participant_id__in=moved).delete()
+    RoomGroup.objects.filter(round=round_, number__in=[n for n in changed if n not in new]).delete()
+    groups = {group.number: group for group in round_.groups.all()}
+    rows = []
+    for number in changed:
+        if number not in new:
+            continue
+        group = groups.get(number) or _new_group(round_, number)
+        rows += [GroupMember(group=group, round=round_, participant_id=pid) for pid in new[number]]
+    GroupMember.objects.bulk_create(rows)
+    waiting = sorted(grouping.unmatched)
+    round_.waiting.set(Participant.objects.filter(pk__in=waiting))
+    if changed or waiting != old_waiting:
+        emit(
+            round_.session,
+            "round_changed",
+            {
+                "round_id": str(round_.pk),
+                "groups": [group_state(n, list(new.get(n, set()))) for n in changed],
+                "waiting": waiting,
+            },
+        )
+
+
+def _round_people(round_: Round, extra: Participant | None = None) -> list[Participant]:
+    groups, waiting = _current_grouping(round_)
+    ids = set(waiting).union(*groups.values())
+    people = list(Participant.objects.filter(pk__in=ids).order_by("pk"))
+    if extra is not None and str(extra.pk) not in ids:
+        people.append(extra)
+    return people
+
+
+def _in_round(round_: Round, participant: Participant) -> bool:
+    return (
+        GroupMember.objects.filter(round=round_, participant=participant).exists()
+        or round_.waiting.filter(pk=participant.pk).exists()
+    )
+
+
+def _locked_open_round(round_: Round) -> Round:
+    lock_state(round_.session)
+    fresh = Round.objects.select_related("session__programme").get(pk=round_.pk)
+    if fresh.ended_at is not None:
+        raise ValidationError("This round has ended.")
+    return fresh
+
+
+def do_start_round(
+    session: Session,
+    actor: User | None,
+    *,
+    kind: str = Round.Kind.COFFEE,
+    size: int = 2,
+    minutes: int = 15,
+    prompts: str | None = None,
+    seed: int | None = None,
+) -> Round:
+    """Group everyone present with the programme's whole history of rounds behind them."""
+    _ensure_open(session)
+    if kind not in ROUND_SIZES:
+        raise ValidationError("A round is a coffee trial or breakout groups.")
+    low, high = ROUND_SIZES[Round.Kind(kind)]
+    if not low <= size <= high:
+        raise ValidationError(f"Groups in this kind of round have {low} to {high} people.")
+    if not 1 <= minutes <= MAX_ROUND_MINUTES:
+        raise ValidationError(f"A round lasts 1 to {MAX_ROUND_MINUTES} minutes.")
+    if prompts is not None and len(prompts) > 5000:
+        raise ValidationError("The prompts can be at most 5,000 characters long.")
+    with transaction.atomic():
+        lock_state(session)
+        if open_round(session) is not None:
+            raise ValidationError("A round is already running; end it first.")
+        people = list(
+            Participant.objects.filter(presences__session=session).distinct().order_by("pk")
+        )
+        if len(people) < 2:
+            raise ValidationError("At least two participants must be here to start a round.")
+        running = _running(session)
+        segment = running.segment if running is not None else None
+        if prompts is None:
+            prompts = DEFAULT_PROMPTS
+            if segment is not None and segment.prompts:
+                prompts = segment.prompts
+        round_ = Round.objects.create(
+            session=session,
+            segment=segment,
+            kind=kind,
+            size=size,
+            minutes=minutes,
+            prompts=prompts.strip(),
+            seed=secrets.randbelow(2**31) if seed is None else seed,
+        )
+        problem = _problem(round_, people)
+        grouping = match(problem)
+        for number, members in enumerate(grouping.groups, start=1):
+            group = _new_group(round_, number)
+            GroupMember.objects.bulk_create(
+                GroupMember(group=group, round=round_, participant_id=pid) for pid in members
+            )
+        round_.waiting.set(Participant.objects.filter(pk__in=grouping.unmatched))
+        emit(session, "round_started", {"round": round_state(round_)})
+    return round_
+
+
+def do_add_latecomer(round_: Round, participant: Participant) -> bool:
+    """Place someone who arrived during the round without moving anyone else.
+
+    Returns False (and changes nothing) when they are already in the round.
+    """
+    if participant.programme_id != round_.session.programme_id:
+        raise ValidationError("This person is not in this programme.")
+    with transaction.atomic():
+        round_ = _locked_open_round(round_)
+        if _in_round(round_, participant):
+            return False
+        people = _round_people(round_, participant)
+        groups, waiting = _current_grouping(round_)
+        grouping = add_person(
+            _problem(round_, people), _as_grouping(groups, waiting), str(participant.pk)
+        )
+        _save_grouping(round_, grouping)
+    return True
+
+
+def do_remove_participant(round_: Round, participant: Participant, actor: User | None) -> None:
+    """Take someone out of the round (they left); a partner left alone is re-homed."""
+    with transaction.atomic():
+        round_ = _locked_open_round(round_)
+        if not _in_round(round_, participant):
+            raise ValidationError(f"{participant.display_name} is not in this round.")
+        groups, waiting = _current_grouping(round_)
+        try:
+            grouping = remove_person(
+                _problem(round_, _round_people(round_)),
+                _as_grouping(groups, waiting),
+                str(participant.pk),
+            )
+        except MatchingError as error:
+            raise ValidationError(str(error)) from error
+        _save_grouping(round_, grouping)
+
+
+def do_swap(round_: Round, a: Participant, b: Participant, actor: User | None) -> None:
+    """Exchange two people's places (groups, or a group and the waiting list)."""
+    if a.pk == b.pk:
+        raise ValidationError("Choose two different people to swap.")
+    with transaction.atomic():
+        round_ = _locked_open_round(round_)
+        groups, waiting = _current_grouping(round_)
+        place: dict[str, int | None] = {pid: None for pid in waiting}
+        for number, members in groups.items():
+            place.update({pid: number for pid in members})
+        ida, idb = str(a.pk), str(b.pk)
+        for person in (a, b):
+            if str(person.pk) not in place:
+                raise ValidationError(f"{person.display_name} is not in this round.")
+        if place[ida] == place[idb]:
+            raise ValidationError(
+                f"{a.display_name} and {b.display_name} are already in the same group."
+            )
+        for pid, other in ((ida, idb), (idb, ida)):
+            target = place[other]
+            if target is None:
+                waiting.append(pid)
+            else:
+                groups[target].add(pid)
+        for pid in (ida, idb):
+            origin = place[pid]
+            if origin is None:
+                waiting.remove(pid)
+            else:
+                groups[origin].discard(pid)
+        ordered = sorted(groups)
+        swapped = Grouping(
+            groups=tuple(tuple(sorted(groups[n])) for n in ordered),
+            unmatched=tuple(sorted(waiting)),
+        )
+        _save_grouping(round_, swapped)
+
+
+def do_end_round(round_: Round, actor: User | None) -> Round:
+    """Close the round; its groups become history for every later round in the programme."""
+    with transaction.atomic():
+        round_ = _locked_open_round(round_)
+        round_.ended_at = timezone.now()
+        round_.save(update_fields=["ended_at"])
+        emit(round_.session, "round_ended", {"round_id": str(round_.pk)})
+    return round_
+
+
+# --- Presence -------------------------------------------------------------------------------
+
+
+def _emit_presence(session: Session, participant_id: object, present: bool) -> None:
+    emit(session, "presence", {"participant": str(participant_id), "present": present})
+
+
+def do_connect(
+    session: Session,
+    channel_name: str,
+    *,
+    participant: Participant | None = None,
+    user: User | None = None,
+) -> LivePresence:
+    """Record an open connection; a participant's first one says they are here.
+
+    A participant arriving while a round is open is placed in it straight away.
+    """
+    with transaction.atomic():
+        lock_state(session)
+        presence = LivePresence.objects.create(
+            session=session, participant=participant, user=user, channel_name=channel_name
+        )
+        if participant is not None:
+            count = LivePresence.objects.filter(session=session, participant=participant).count()
+            if count == 1:
+                _emit_presence(session, participant.pk, True)
+            round_ = open_round(session)
+            if round_ is not None:
+                do_add_latecomer(round_, participant)
+    return presence
+
+
+def do_disconnect(channel_name: str) -> LivePresence | None:
+    """Forget a closed connection; a participant's last one says they have gone."""
+    presence = (
+        LivePresence.objects.select_related("session", "participant")
+        .filter(channel_name=channel_name)
+        .first()
+    )
+    if presence is None:
+        return None
+    with transaction.atomic():
+        lock_state(presence.session)
+        deleted, _ = LivePresence.objects.filter(pk=presence.pk).delete()
+        if deleted and presence.participant_id is not None:
+            still = LivePresence.objects.filter(
+                session=presence.session, participant_id=presence.participant_id
+            ).exists()
+            if not still:
+                _emit_presence(presence.session, presence.participant_id, False)
+    return presence
+
+
+def touch_presence(channel_name: str) -> None:
+    """Mark a connection as alive (heartbeat); no event."""
+    LivePresence.objects.filter(channel_name=channel_name).update(last_seen_at=timezone.now())
+
+
+def expire_presence(session: Session, before: datetime) -> int:
+    """Forget connections not heard from since `before` (their process died); returns how many."""
+    stale = LivePresence.objects.filter(session=session, last_seen_at__lt=before)
+    names = list(stale.values_list("channel_name", flat=True))
+    for name in names:
+        do_disconnect(name)
+    return len(names)
+
+
+def remove_if_gone(session: Session, participant: Participant) -> bool:
+    """After a grace period: take a participant who is still not connected out of the round."""
+    with transaction.atomic():
+        lock_state(session)
+        round_ = open_round(session)
+        if round_ is None:
+            return False
+        if LivePresence.objects.filter(session=session, participant=participant).exists():
+            return False
+        if not _in_round(round_, participant):
+            return False
+        do_remove_participant(round_, participant, None)
+    return True
+
+
+def round_ends_at(round_: Round) -> datetime:
+    return round_.started_at + timedelta(minutes=round_.minutes)

@@ -1,0 +1,177 @@
+"""What happens in a session while it runs: its event log, who is here, the run-sheet as run,
+and the coffee-trial rounds with their groups.
+
+The event log is the source of truth for live clients: every change is written together with a
+`LiveEvent` whose per-session sequence number comes from `LiveState.last_seq`, locked for the
+duration of the write (see convenor.live.events).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from convenor.programmes.models import Participant
+from convenor.workshops.models import Segment, Session
+
+
+class LiveState(models.Model):
+    """Per-session counter row; locking it serialises every live write to one session."""
+
+    session = models.OneToOneField(
+        Session, on_delete=models.CASCADE, primary_key=True, related_name="live_state"
+    )
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"live state of {self.session_id} at {self.last_seq}"
+
+
+class LiveEvent(models.Model):
+    """One change to a live session, in the order clients must apply it."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="live_events")
+    seq = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["session", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="live_event_unique_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.seq}"
+
+    def as_message(self) -> dict[str, object]:
+        return {"seq": self.seq, "kind": self.kind, "payload": self.payload}
+
+
+class LivePresence(models.Model):
+    """One open WebSocket connection, so every process can count who is here."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="presences")
+    # Exactly one of the two: a participant's browser or a facilitator's.
+    participant = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="presences"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    channel_name = models.CharField(max_length=200)
+    connected_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["session", "participant"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(participant__isnull=True) ^ Q(user__isnull=True),
+                name="live_presence_one_identity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"connection {self.channel_name}"
+
+
+class SegmentRun(models.Model):
+    """A segment as actually run (or skipped): the times the re-timing of the rest comes from."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="segment_runs")
+    segment = models.OneToOneField(Segment, on_delete=models.CASCADE, related_name="run")
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    extension_minutes = models.PositiveIntegerField(default=0)
+    skipped = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["session", "started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(ended_at__isnull=True),
+                name="live_segment_run_one_running",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"run of {self.segment_id}"
+
+
+class Round(models.Model):
+    """A round of coffee-trial pairs (or breakout groups) in a session."""
+
+    class Kind(models.TextChoices):
+        COFFEE = "coffee", "Coffee trial"
+        BREAKOUT = "breakout", "Breakout groups"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="rounds")
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.SET_NULL, related_name="rounds"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COFFEE)
+    size = models.PositiveSmallIntegerField(default=2)
+    seed = models.PositiveIntegerField()
+    minutes = models.PositiveSmallIntegerField(default=15)
+    prompts = models.TextField(blank=True, max_length=5000)
+    # Present people the engine could not place (e.g. one person alone); they wait for a partner.
+    waiting = models.ManyToManyField(Participant, blank=True, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(ended_at__isnull=True),
+                name="live_round_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} round at {self.started_at:%H:%M}"
+
+
+class RoomGroup(models.Model):
+    """One group of a round and its meeting place."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="groups")
+    number = models.PositiveIntegerField()
+    # Unguessable, so only the group (and the facilitators) can find the video room.
+    room_token = models.CharField(max_length=64)
+    members = models.ManyToManyField(Participant, through="GroupMember", related_name="+")
+
+    class Meta:
+        ordering = ["round", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "number"], name="live_group_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"group {self.number}"
+
+
+class GroupMember(models.Model):
+    group = models.ForeignKey(RoomGroup, on_delete=models.CASCADE, related_name="memberships")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    # Denormalised so "one group per person per round" is a database constraint.
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "participant"], name="live_member_one_group_per_round"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} in {self.group_id}"

@@ -1,0 +1,204 @@
+"""The live state of a session as plain JSON, and how each event kind changes it.
+
+`snapshot(session)` is what a client starts from; `apply_event(state, event)` is the meaning of
+every event kind (the browser script follows the same rules). Applying an event twice, or
+re-applying events a snapshot already contains, leaves the state as it should be, so a client
+may take a snapshot while writers are busy and then apply everything after its `seq`.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q
+
+from convenor.live.events import current_seq
+from convenor.live.models import GroupMember, LivePresence, Round, SegmentRun
+from convenor.workshops.models import Session
+
+RUNSHEET_KINDS = frozenset(
+    {"segment_started", "segment_extended", "segment_skipped", "segment_ended"}
+)
+ROUND_KINDS = frozenset({"round_started", "round_changed", "round_ended"})
+EVENT_KINDS = RUNSHEET_KINDS | ROUND_KINDS | {"presence"}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def runsheet_state(session: Session) -> dict[str, Any]:
+    """Each segment with its status and actual or planned times.
+
+    Pending segments are planned back to back from the running segment's planned end (or the
+    last end, or the session's start), so an overrun or an extension re-times what follows.
+    """
+    segments = list(session.segments.order_by("position", "created_at"))
+    runs = {
+        run.segment_id: run
+        for run in SegmentRun.objects.filter(session=session).select_related("segment")
+    }
+    running = next((run for run in runs.values() if run.ended_at is None), None)
+
+    def planned_end(run: SegmentRun) -> datetime:
+        assert run.started_at is not None
+        minutes = run.segment.duration_minutes + run.extension_minutes
+        return run.started_at + timedelta(minutes=minutes)
+
+    if running is not None:
+        cursor = planned_end(running)
+    else:
+        ends = [run.ended_at for run in runs.values() if run.ended_at is not None]
+        cursor = max(ends) if ends else session.starts_at
+
+    items: list[dict[str, Any]] = []
+    for segment in segments:
+        run = runs.get(segment.pk)
+        item: dict[str, Any] = {
+            "id": str(segment.pk),
+            "title": segment.title,
+            "kind": segment.kind,
+            "duration_minutes": segment.duration_minutes,
+            "extension_minutes": run.extension_minutes if run else 0,
+        }
+        if run is None:
+            item.update(
+                status="pending",
+                starts_at=_iso(cursor),
+                ends_at=_iso(cursor + timedelta(minutes=segment.duration_minutes)),
+            )
+            cursor += timedelta(minutes=segment.duration_minutes)
+        elif run.ended_at is None:
+            item.update(
+                status="running", starts_at=_iso(run.started_at), ends_at=_iso(planned_end(run))
+            )
+        else:
+            item.update(
+                status="skipped" if run.skipped else "done",
+                starts_at=_iso(run.started_at),
+                ends_at=_iso(run.ended_at),
+            )
+        items.append(item)
+
+    current = next((item for item in items if item["status"] == "running"), None)
+    after = items[items.index(current) + 1 :] if current else items
+    upcoming = next((item for item in after if item["status"] == "pending"), None)
+    if upcoming is None:
+        upcoming = next((item for item in items if item["status"] == "pending"), None)
+    if current is not None:
+        status = "running"
+    elif not runs:
+        status = "not_started"
+    elif upcoming is None:
+        status = "finished"
+    else:
+        status = "between"
+    return {
+        "status": status,
+        "current": current["id"] if current else None,
+        "next": upcoming["id"] if upcoming else None,
+        "segments": items,
+    }
+
+
+def group_state(number: int, members: list[str]) -> dict[str, Any]:
+    return {"number": number, "members": sorted(members)}
+
+
+def round_state(round_: Round) -> dict[str, Any]:
+    """The round's groups as participant ids (names come from the server-rendered views)."""
+    by_group: dict[int, list[str]] = {group.number: [] for group in round_.groups.all()}
+    rows = GroupMember.objects.filter(group__round=round_).values_list(
+        "group__number", "participant_id"
+    )
+    for number, participant_id in rows:
+        by_group[number].append(str(participant_id))
+    return {
+        "id": str(round_.pk),
+        "kind": round_.kind,
+        "size": round_.size,
+        "seed": round_.seed,
+        "minutes": round_.minutes,
+        "prompts": round_.prompts,
+        "started_at": _iso(round_.started_at),
+        "ends_at": _iso(round_.started_at + timedelta(minutes=round_.minutes)),
+        "groups": [group_state(number, members) for number, members in sorted(by_group.items())],
+        "waiting": sorted(str(pk) for pk in round_.waiting.values_list("pk", flat=True)),
+    }
+
+
+def open_round(session: Session) -> Round | None:
+    return Round.objects.filter(session=session, ended_at__isnull=True).first()
+
+
+def present_ids(session: Session) -> list[str]:
+    """Participants with at least one open connection to the session."""
+    rows = (
+        LivePresence.objects.filter(session=session, participant__isnull=False)
+        .values_list("participant_id", flat=True)
+        .distinct()
+    )
+    return sorted(str(pk) for pk in rows)
+
+
+def snapshot(session: Session) -> dict[str, Any]:
+    """Everything a live client shows, as of `seq` (read first: the rest is at least as new)."""
+    seq = current_seq(session)
+    round_ = open_round(session)
+    return {
+        "seq": seq,
+        "runsheet": runsheet_state(session),
+        "round": round_state(round_) if round_ is not None else None,
+        "present": present_ids(session),
+    }
+
+
+def apply_event(state: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """The state after one event (a new dict; `state` is not changed)."""
+    kind, payload = event["kind"], event["payload"]
+    new = {**state, "seq": max(state["seq"], event["seq"])}
+    if kind in RUNSHEET_KINDS:
+        new["runsheet"] = payload["runsheet"]
+    elif kind == "round_started":
+        new["round"] = payload["round"]
+    elif kind == "round_changed":
+        current = state["round"]
+        if current is not None and current["id"] == payload["round_id"]:
+            groups = {group["number"]: group for group in current["groups"]}
+            for group in payload["groups"]:
+                if group["members"]:
+                    groups[group["number"]] = group
+                else:
+                    groups.pop(group["number"], None)
+            new["round"] = {
+                **current,
+                "groups": [groups[number] for number in sorted(groups)],
+                "waiting": payload["waiting"],
+            }
+    elif kind == "round_ended":
+        current = state["round"]
+        if current is not None and current["id"] == payload["round_id"]:
+            new["round"] = None
+    elif kind == "presence":
+        present = set(state["present"])
+        if payload["present"]:
+            present.add(payload["participant"])
+        else:
+            present.discard(payload["participant"])
+        new["present"] = sorted(present)
+    else:
+        raise ValueError(f"Unknown event kind {kind!r}.")
+    return new
+
+
+def rounds_history(session: Session, exclude: Round | None = None) -> list[list[list[str]]]:
+    """Every group of every round in the session's programme, oldest round first."""
+    rows = (
+        GroupMember.objects.filter(round__session__programme_id=session.programme_id)
+        .filter(~Q(round=exclude) if exclude is not None else Q())
+        .order_by("round__started_at", "round_id", "group__number")
+        .values_list("round_id", "group_id", "participant_id")
+    )
+    rounds: dict[object, dict[object, list[str]]] = {}
+    for round_id, group_id, participant_id in rows:
+        rounds.setdefault(round_id, {}).setdefault(group_id, []).append(str(participant_id))
+    return [list(groups.values()) for groups in rounds.values()]
