@@ -1,0 +1,255 @@
+"""What the browser tests share: the server handle, page checks and the two ways of driving a page.
+
+`PointerDriver` uses Playwright's actions (click, fill); `KeyboardDriver` reaches every control
+with Tab / Shift+Tab and operates it with Enter, Space, arrows and typing, checking at every stop
+that the focus is visible, on screen and moving in document order. Flows are written once
+against `Driver` and run both ways.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import ElementHandle, Locator, Page
+
+PHONE_WIDTH = 360
+PHONE = {"width": PHONE_WIDTH, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@dataclass(frozen=True)
+class Server:
+    """The uvicorn process under test and the facilitator account made for it."""
+
+    url: str
+    email: str
+    password: str
+    log: Path
+
+
+_AXE = Axe()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Run axe-core's default rule set (WCAG 2.x A/AA and best practices) on the page."""
+    return list(_AXE.run(page).response["violations"])
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            target = " ".join(str(part) for part in node["target"])
+            lines.append(f"    at {target}: {node.get('failureSummary', '').splitlines()[-1]}")
+    return "\n".join(lines)
+
+
+@dataclass
+class PageChecker:
+    """Checks each page a flow reaches: axe-core, and no sideways scrolling at phone width."""
+
+    checked: list[str] = field(default_factory=list)
+
+    def __call__(self, page: Page, name: str) -> None:
+        page.wait_for_load_state("load")
+        violations = axe_violations(page)
+        assert not violations, (
+            f"axe-core found {len(violations)} violation(s) on the {name} page ({page.url}):\n"
+            + describe_violations(violations)
+        )
+        width = page.viewport_size["width"] if page.viewport_size else None
+        if width is not None and width <= PHONE_WIDTH:
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll_width <= width, (
+                f"the {name} page ({page.url}) scrolls sideways at {width} px: "
+                f"its content is {scroll_width} px wide; widest elements: "
+                + json.dumps(widest_elements(page, width))
+            )
+        self.checked.append(name)
+
+
+def widest_elements(page: Page, width: int) -> list[str]:
+    """Name the innermost elements that stick out past `width`, to say what to fix."""
+    script = """(width) => {
+      const out = [];
+      for (const el of document.body.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect();
+        if (r.right > width + 0.5 && ![...el.children].some(
+              c => c.getBoundingClientRect().right > width + 0.5)) {
+          const cls = el.className && typeof el.className === 'string'
+            ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+          out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} right=${r.right}`);
+        }
+      }
+      return out.slice(0, 5);
+    }"""
+    return list(page.evaluate(script, width))
+
+
+class Driver(Protocol):
+    """Operates controls the way one kind of user does."""
+
+    page: Page
+
+    def fill(self, field: Locator, text: str) -> None: ...
+    def activate(self, control: Locator) -> None: ...
+    def check(self, box: Locator) -> None: ...
+    def choose(self, select: Locator, label: str) -> None: ...
+    def upload(self, field: Locator, path: Path) -> None: ...
+
+
+@dataclass
+class PointerDriver:
+    """Mouse and Playwright's form filling: the quickest way through a flow."""
+
+    page: Page
+
+    def fill(self, field: Locator, text: str) -> None:
+        field.fill(text)
+
+    def activate(self, control: Locator) -> None:
+        control.click()
+
+    def check(self, box: Locator) -> None:
+        box.check()
+
+    def choose(self, select: Locator, label: str) -> None:
+        select.select_option(label=label)
+
+    def upload(self, field: Locator, path: Path) -> None:
+        field.set_input_files(path)
+
+
+# One round trip per key press: where the focus is, whether it is visible, and whether it moved
+# the way the key should move it (document order) from where it was.
+_FOCUS_STOP = """(target, backwards) => {
+  const el = document.activeElement;
+  const prev = window.__convenorPrevFocus || null;
+  window.__convenorPrevFocus = el;
+  if (!el || el === document.body) return {at: 'nothing (body)', reached: false, ok: false,
+    problem: 'focus fell back to the page itself'};
+  const label = (el.getAttribute('aria-label') || el.labels?.[0]?.textContent
+    || el.textContent || el.value || el.name || '').trim().replace(/\\s+/g, ' ').slice(0, 50);
+  const at = `<${el.tagName.toLowerCase()}${el.type ? ' type=' + el.type : ''}> "${label}"`;
+  const style = getComputedStyle(el);
+  const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+  const ring = style.boxShadow && style.boxShadow !== 'none';
+  const r = el.getBoundingClientRect();
+  const onScreen = r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < innerHeight
+    && r.right > 0 && r.left < innerWidth;
+  let order = true;
+  if (prev && prev !== el && prev.isConnected) {
+    const pos = prev.compareDocumentPosition(el);
+    const following = (pos & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+    order = backwards ? !following : following;
+  }
+  let problem = '';
+  if (!el.matches(':focus-visible') || !(outline || ring)) problem = 'no visible focus indicator';
+  else if (!onScreen) problem = 'focused element is off screen';
+  else if (!order) problem = backwards ? 'Shift+Tab moved focus forwards'
+                                       : 'Tab moved focus backwards';
+  return {at, reached: el === target, ok: problem === '', problem};
+}"""
+
+
+@dataclass
+class KeyboardDriver:
+    """Keyboard only: no clicks, no programmatic focus, only keys through page.keyboard."""
+
+    page: Page
+    max_presses: int = 60
+    stops: list[str] = field(default_factory=list)
+
+    def _handle(self, locator: Locator) -> ElementHandle:
+        locator.wait_for(state="visible")
+        handle = locator.element_handle()
+        assert handle is not None
+        return handle
+
+    def focus_on(self, locator: Locator) -> None:
+        """Tab (or Shift+Tab when it lies behind the focus) until `locator` has the focus."""
+        target = self._handle(locator)
+        where = target.evaluate(
+            """(t) => {
+              const el = document.activeElement;
+              if (el === t) return 'here';
+              if (!el || el === document.body) return 'start';
+              return (el.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_PRECEDING)
+                ? 'behind' : 'ahead';
+            }"""
+        )
+        if where == "here":
+            return
+        if where == "start" and target.evaluate("t => !!t.closest('main')"):
+            self._skip_to_main()
+        backwards = where == "behind"
+        key = "Shift+Tab" if backwards else "Tab"
+        self.page.evaluate("() => { window.__convenorPrevFocus = document.activeElement; }")
+        path: list[str] = []
+        for _ in range(self.max_presses):
+            self.page.keyboard.press(key)
+            stop = target.evaluate(_FOCUS_STOP, backwards)
+            path.append(stop["at"])
+            assert stop["ok"], f"{key} to {locator}: {stop['problem']} at {stop['at']}; path {path}"
+            if stop["reached"]:
+                self.stops.extend(path)
+                return
+        raise AssertionError(f"{key} x{self.max_presses} never reached {locator}; path {path}")
+
+    def _skip_to_main(self) -> None:
+        """A fresh page: the first Tab must land on the skip link, and Enter must use it."""
+        self.page.keyboard.press("Tab")
+        first = self.page.evaluate(
+            """() => { const el = document.activeElement; const r = el.getBoundingClientRect();
+                return {text: el.textContent.trim(), href: el.getAttribute('href'),
+                        visible: r.top >= 0 && r.bottom <= innerHeight && r.width > 0}; }"""
+        )
+        assert first["text"] == "Skip to main content" and first["visible"], (
+            f"the first Tab stop on {self.page.url} is not a visible skip link: {first}"
+        )
+        self.page.keyboard.press("Enter")
+        focused = self.page.evaluate("() => document.activeElement.id")
+        assert focused == "main", f"the skip link left the focus on #{focused}, not on #main"
+
+    def fill(self, field: Locator, text: str) -> None:
+        self.focus_on(field)
+        self.page.keyboard.press("ControlOrMeta+A")
+        if text:
+            self.page.keyboard.type(text)
+        else:
+            self.page.keyboard.press("Delete")
+
+    def activate(self, control: Locator) -> None:
+        self.focus_on(control)
+        self.page.keyboard.press("Enter")
+
+    def check(self, box: Locator) -> None:
+        self.focus_on(box)
+        if not box.is_checked():
+            self.page.keyboard.press("Space")
+        assert box.is_checked(), f"Space did not tick {box}"
+
+    def choose(self, select: Locator, label: str) -> None:
+        self.focus_on(select)
+        labels = select.evaluate("s => [...s.options].map(o => o.text.trim())")
+        assert label in labels, f"{select} has no option {label!r}: {labels}"
+        current = select.evaluate("s => s.selectedIndex")
+        wanted = labels.index(label)
+        key = "ArrowDown" if wanted > current else "ArrowUp"
+        for _ in range(abs(wanted - current)):
+            self.page.keyboard.press(key)
+        chosen = select.evaluate("s => s.selectedOptions[0]?.text.trim()")
+        assert chosen == label, f"arrow keys left {select} on {chosen!r}, not {label!r}"
+
+    def upload(self, field: Locator, path: Path) -> None:
+        # A file input opens the system's file dialog on Space; Playwright stands in for the
+        # dialog, which is outside the page.
+        self.focus_on(field)
+        with self.page.expect_file_chooser() as chooser:
+            self.page.keyboard.press("Space")
+        chooser.value.set_files(path)
