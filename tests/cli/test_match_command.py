@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -201,6 +202,32 @@ def test_history_may_name_people_who_left_and_unmatched_rows(
     assert list(groups) == [10]
     pairs = set(pairs_of(groups[10]))
     assert not pairs & {frozenset("ab"), frozenset("cd")}
+
+
+def test_history_rows_in_any_order_are_regrouped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    rng = random.Random(5)
+    ids = [f"q{i}" for i in range(60)]
+    people = write(tmp_path, "p.csv", "id\n" + "\n".join(ids) + "\n")
+    earlier: list[list[set[str]]] = []
+    lines = []
+    for number in range(1, 9):
+        order = ids[:]
+        rng.shuffle(order)
+        earlier.append([set(order[i : i + 2]) for i in range(0, 60, 2)])
+        lines += [f"{number},g{i // 2},{pid}" for i, pid in enumerate(order)]
+    rng.shuffle(lines)  # rows of one group far apart, rounds interleaved
+    history = write(tmp_path, "h.csv", "round,group,person_id\n" + "\n".join(lines) + "\n")
+    status, out, err = run(capsys, people, "--history", history, "--format", "json")
+    assert status == 0, err
+    document = json.loads(out)
+    assert document["rounds"][0]["round"] == 9
+    assert document["summary"]["repeated_pairs"] == 0
+    met = {pair for groups in earlier for pair in pairs_of(groups)}
+    planned = pairs_of(set(group) for group in document["rounds"][0]["groups"])
+    assert len(planned) == 30
+    assert not met & set(planned)
 
 
 def test_avoid_pairs_never_share_a_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
