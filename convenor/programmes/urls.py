@@ -1,7 +1,7 @@
 """Programme URLs. Everything about one programme is under p/<programme_id>/ and is looked up
 through convenor.programmes.access; the URL-walking test enforces that for new routes."""
 
-from django.urls import path
+from django.urls import include, path
 
 from convenor.programmes import views
 
@@ -23,4 +23,5 @@ urlpatterns = [
     path("p/<uuid:programme_id>/ground-rules/", views.ground_rules, name="ground_rules"),
     path("p/<uuid:programme_id>/home/", views.participant_home, name="participant_home"),
     path("p/<uuid:programme_id>/leave/", views.leave, name="leave"),
+    path("", include("convenor.programmes.urls_people")),
 ]

@@ -30,6 +30,11 @@ PUBLIC_URLS = {
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
+    # The subscribed calendar feed: its secret token is the credential (tests in
+    # tests/web/test_workshops_calendar.py).
+    "workshops:calendar_subscribe",
+    "programmes:invite_redeem",
+    "programmes:register",
 }
 
 LOGIN_REQUIRED_URLS = {
@@ -44,6 +49,8 @@ PARTICIPANT_URLS = {
     "programmes:ground_rules",
     "programmes:participant_home",
     "programmes:leave",
+    "workshops:session_ics",
+    "workshops:programme_ics",
 }
 
 
