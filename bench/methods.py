@@ -13,21 +13,13 @@ from dataclasses import dataclass, replace
 
 from bench.scenarios import Data, person_id
 from convenor.matching import Grouping, Person, Problem, match, plan
+from convenor.matching.schedule import group_sizes
 
 Round = list[list[int]]
 
 
-def group_sizes(n: int, size: int) -> list[int]:
-    """n // size groups, the remainder spread one per group (pairs and a three for odd n)."""
-    if n < 2:
-        return []
-    groups = max(1, n // size)
-    base, extra = divmod(n, groups)
-    return [base + 1] * extra + [base] * (groups - extra)
-
-
 def chunk(order: Sequence[int], size: int) -> Round:
-    """Cut an ordering into consecutive groups of the sizes above."""
+    """Cut an ordering into consecutive groups of the engine's sizes (size, or size + 1)."""
     groups, at = [], 0
     for k in group_sizes(len(order), size):
         groups.append(list(order[at : at + k]))
@@ -49,8 +41,8 @@ def random_shuffle(data: Data, budget: float) -> list[Round]:
 def greedy_avoid_last(data: Data, budget: float) -> list[Round]:
     """Like the common Slack pairing bots: shuffle, then avoid only each person's last partners.
 
-    Each group starts with the first person not yet placed and takes, in shuffled order, the
-    next people who met no member of the group in their own last round; failing that, anyone.
+    Each group starts with someone not yet placed and takes, in shuffled order, the next people
+    who met no member of the group in their own last round; failing that, anyone.
     """
     rng = random.Random(1)
     size = data.scenario.size

@@ -6,8 +6,9 @@ from collections import Counter
 from collections.abc import Sequence
 from itertools import combinations
 
-from bench.methods import Round, group_sizes
+from bench.methods import Round
 from bench.scenarios import Data
+from convenor.matching.schedule import group_sizes
 
 
 def check(data: Data, rounds: Sequence[Round]) -> str | None:

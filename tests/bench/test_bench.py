@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.methods import chunk, greedy_avoid_last, group_sizes, random_shuffle
+from bench.methods import chunk, greedy_avoid_last, random_shuffle
 from bench.scenarios import QUICK, Data, Scenario, build
 from bench.score import check, score
 
@@ -47,11 +47,9 @@ def test_check_names_what_is_wrong_with_a_plan():
     assert check(d, [[[0, 1, 4], [2, 3]]]) is None
 
 
-def test_group_sizes_spread_the_remainder():
-    assert group_sizes(7, 2) == [3, 2, 2]
-    assert group_sizes(17, 4) == [5, 4, 4, 4]
-    assert group_sizes(1, 2) == []
+def test_baselines_cut_groups_of_the_engines_sizes():
     assert chunk([5, 6, 7, 8, 9], 2) == [[5, 6, 7], [8, 9]]
+    assert list(map(len, chunk(list(range(17)), 4))) == [5, 4, 4, 4]
 
 
 def test_greedy_never_repeats_last_round_when_a_fresh_partner_is_easy():
