@@ -82,17 +82,17 @@ class Model:
         keys = self.keys(ii, jj)
         out += _lookup(self.hist_keys, self.hist_cost, keys)
         if self.avoid_keys.size:
-            out += np.where(_member(self.avoid_keys, keys), AVOID_COST, 0)
+            out += np.where(member(self.avoid_keys, keys), AVOID_COST, 0)
         if self.want_keys.size:
-            out -= _member(self.want_keys, keys).astype(np.int64)
+            out -= member(self.want_keys, keys).astype(np.int64)
         return np.where(valid, out, 0)
 
     def repeat_mask(self, i: IntArray, j: IntArray) -> NDArray[np.bool_]:
         """Which pairs met before (in the history this model was built with)."""
-        return np.asarray(_member(self.hist_keys, self.keys(i, j)) & (i != j), dtype=bool)
+        return np.asarray(member(self.hist_keys, self.keys(i, j)) & (i != j), dtype=bool)
 
     def avoid_mask(self, i: IntArray, j: IntArray) -> NDArray[np.bool_]:
-        return np.asarray(_member(self.avoid_keys, self.keys(i, j)) & (i != j), dtype=bool)
+        return np.asarray(member(self.avoid_keys, self.keys(i, j)) & (i != j), dtype=bool)
 
     def group_cost(self, groups: IntArray) -> IntArray:
         """Cost of each row of a padded (groups, width) array: the sum over its pairs."""
@@ -100,7 +100,13 @@ class Model:
         return np.asarray(c.sum(axis=(1, 2)) // 2, dtype=np.int64)
 
 
-def _member(sorted_keys: IntArray, keys: IntArray) -> NDArray[np.bool_]:
+def distinct(values: IntArray) -> IntArray:
+    """Sorted distinct values (np.unique imports numpy.ma on first use: 0.2 s we can skip)."""
+    out = np.sort(values)
+    return out[np.diff(out, prepend=out[:1] - 1) != 0] if out.size else out
+
+
+def member(sorted_keys: IntArray, keys: IntArray) -> NDArray[np.bool_]:
     if sorted_keys.size == 0:
         return np.zeros(np.shape(keys), dtype=bool)
     pos = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
@@ -184,10 +190,27 @@ def build(
         seed=problem.seed,
     )
     if dense if dense is not None else n <= DENSE_MAX:
-        idx = np.arange(n + 1, dtype=np.int64)
-        table = model._cost_direct(idx[:, None], idx[None, :])
-        model = replace(model, dense=table)
+        model = replace(model, dense=_dense_table(model))
     return model
+
+
+def _dense_table(model: Model) -> IntArray:
+    """The (n+1, n+1) cost table: mixing by broadcasting, then the listed pairs scattered in."""
+    n = model.n
+    table = np.zeros((n + 1, n + 1), dtype=np.int64)
+    inner = table[:n, :n]
+    for col, weight in zip(model.codes, model.weights, strict=True):
+        inner += ((col[:, None] == col[None, :]) & (col[:, None] >= 0)) * weight
+    for keys, values in (
+        (model.hist_keys, model.hist_cost),
+        (model.avoid_keys, np.full(model.avoid_keys.size, AVOID_COST, dtype=np.int64)),
+        (model.want_keys, np.full(model.want_keys.size, -1, dtype=np.int64)),
+    ):
+        lo, hi = keys // n, keys % n
+        inner[lo, hi] += values
+        inner[hi, lo] += values
+    np.fill_diagonal(inner, 0)
+    return table
 
 
 def attribute_codes(problem: Problem) -> IntArray:
@@ -206,14 +229,14 @@ def avoid_want_keys(problem: Problem, index: dict[str, int]) -> tuple[IntArray, 
     n = len(problem.people)
     avoid_keys = _pair_keys(problem.avoid, index, n)
     want_keys = _pair_keys(problem.want, index, n)
-    return avoid_keys, want_keys[~_member(avoid_keys, want_keys)]
+    return avoid_keys, want_keys[~member(avoid_keys, want_keys)]
 
 
 def _pair_keys(
     pairs: Iterable[tuple[PersonId, PersonId]], index: dict[str, int], n: int
 ) -> IntArray:
     keys = [min(index[a], index[b]) * n + max(index[a], index[b]) for a, b in pairs]
-    return np.unique(np.asarray(keys, dtype=np.int64))
+    return distinct(np.asarray(keys, dtype=np.int64))
 
 
 def pair_occurrences(
@@ -241,7 +264,7 @@ def pair_occurrences(
     starts = np.concatenate(([0], np.cumsum(length_arr)[:-1]))
     key_parts: list[IntArray] = [empty]
     round_parts: list[IntArray] = [empty]
-    for k in np.unique(length_arr):
+    for k in distinct(length_arr):
         if k < 2:
             continue
         sel = length_arr == k

@@ -13,6 +13,8 @@ from ._model import IntArray, Model
 
 # Upper bound on the cells of one batch of move evaluations (memory and time per iteration).
 _BATCH_CELLS = 400_000
+# Evaluate every pair of groups at each step while that takes at most this many cells.
+_FULL_CELLS = 40_000
 _INFEASIBLE = np.iinfo(np.int64).max // 4
 
 
@@ -97,7 +99,7 @@ class Search:
         self.inner = slot_costs(model, grid)
         g, w = grid.shape
         self.pairs_all: tuple[IntArray, IntArray] | None = None
-        if g * (g - 1) // 2 * w * w <= _BATCH_CELLS:
+        if g * (g - 1) // 2 * w * w <= _FULL_CELLS:
             a, b = np.triu_indices(g, 1)
             self.pairs_all = (a.astype(np.int64), b.astype(np.int64))
 
@@ -158,10 +160,19 @@ class Search:
         d = self.deltas(a, b).reshape(a.size, -1)
         best = np.argmin(d, axis=1)
         gain = d[np.arange(a.size), best]
-        chosen = _mutual_best(a, b, gain, len(self.grid))
-        chosen = chosen[gain[chosen] < 0]
-        if chosen.size == 0:
+        live = np.flatnonzero(gain < 0)
+        picked: list[IntArray] = []
+        used = np.zeros(len(self.grid), dtype=bool)
+        # Deltas stay exact for pairs of untouched groups, so several disjoint rounds of
+        # mutual-best picks can be taken from one evaluation.
+        while live.size:
+            chosen = live[_mutual_best(a[live], b[live], gain[live], len(self.grid))]
+            picked.append(chosen)
+            used[a[chosen]] = used[b[chosen]] = True
+            live = live[~used[a[live]] & ~used[b[live]]]
+        if not picked:
             return False
+        chosen = np.concatenate(picked)
         w = self.grid.shape[1]
         self.apply(a[chosen], b[chosen], best[chosen] // w, best[chosen] % w)
         return True

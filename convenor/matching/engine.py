@@ -12,6 +12,8 @@ from ._model import (
     attribute_codes,
     avoid_want_keys,
     build,
+    distinct,
+    member,
     pair_occurrences,
     rng_for,
     validate,
@@ -54,7 +56,7 @@ def to_grouping(model: Model, grid: IntArray, unmatched: Sequence[int]) -> Group
     names = np.asarray(model.ids, dtype=object)
     sizes = (rows < n).sum(axis=1)
     groups: list[tuple[PersonId, ...]] = [()] * len(rows)
-    for k in np.unique(sizes):
+    for k in distinct(sizes):
         at = np.flatnonzero(sizes == k)
         for i, members in zip(at.tolist(), names[rows[at, :k]].tolist(), strict=True):
             groups[i] = tuple(members)
@@ -107,6 +109,6 @@ def evaluate(problem: Problem, groupings: Sequence[Grouping]) -> Summary:
         same_attribute=same,
         total_pairs=int(keys.size),
         unmatched=sum(len(g.unmatched) for g in groupings),
-        avoid_violations=int(np.isin(local, avoid_keys).sum()),
-        wants_met=int(np.isin(local, want_keys).sum()),
+        avoid_violations=int(member(avoid_keys, local).sum()),
+        wants_met=int(member(want_keys, local).sum()),
     )

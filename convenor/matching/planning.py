@@ -10,6 +10,7 @@ import numpy as np
 from ._model import IntArray, Model, build, rng_for, validate
 from ._search import Search, group_count, padded, split_avoid
 from .engine import evaluate, solve_round, to_grouping
+from .schedule import schedule
 from .types import Grouping, MatchingError, Problem
 
 # The schedule's tabu search keeps n x n tables; beyond this it is not worth its memory.
@@ -83,8 +84,6 @@ def _score(problem: Problem, groupings: Sequence[Grouping]) -> tuple[int, ...]:
 
 def _scheduled(problem: Problem, rounds: int, deadline: float) -> list[Grouping] | None:
     """A design-based schedule, relabelled and repaired; None if it does not fit our sizes."""
-    from .schedule import schedule
-
     model = build(problem)
     n = model.n
     met = {
