@@ -38,6 +38,15 @@ def group_count(n: int, size: int) -> int:
     return g if over <= under else g + 1
 
 
+def group_sizes(n: int, size: int) -> list[int]:
+    """The sizes of one round's groups for n people (see `group_count`), largest first."""
+    g = group_count(n, size)
+    if g == 0:
+        return []
+    base, extra = divmod(n, g)
+    return [base + 1] * extra + [base] * (g - extra)
+
+
 def arrangement(model: Model, rng: np.random.Generator) -> IntArray:
     """People in a circle whose blocks share the first mix column, blocks ordered by the second.
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._model import IntArray, Model, build, rng_for, validate
-from ._search import Search, group_count, padded, split_avoid
+from ._search import Search, group_count, group_sizes, padded, split_avoid
 from .engine import evaluate, solve_round, to_grouping
 from .schedule import schedule
 from .types import Grouping, MatchingError, Problem
@@ -110,9 +110,7 @@ def _scheduled(problem: Problem, rounds: int, deadline: float) -> list[Grouping]
 
 def _fits(slots: list[list[list[int]]], n: int, size: int, rounds: int) -> bool:
     """The schedule partitions 0..n-1 every round with exactly the sizes `match` would use."""
-    g = group_count(n, size)
-    base, extra = divmod(n, g)
-    want = sorted([base + 1] * extra + [base] * (g - extra))
+    want = sorted(group_sizes(n, size))
     if len(slots) != rounds:
         return False
     for groups in slots:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from itertools import combinations
 
-from convenor.matching import Grouping, Person, Problem
-from convenor.matching._search import group_count
+from convenor.matching import Grouping, Person, Problem, group_sizes
 
 
 def people(n: int, orgs: int = 1, sectors: int = 1, prefix: str = "p") -> list[Person]:
@@ -18,12 +17,8 @@ def people(n: int, orgs: int = 1, sectors: int = 1, prefix: str = "p") -> list[P
 
 
 def sizes_for(n: int, size: int) -> list[int]:
-    """The group sizes the engine promises for n people: as even as possible over the count."""
-    g = group_count(n, size)
-    if g == 0:
-        return []
-    base, extra = divmod(n, g)
-    return sorted([base + 1] * extra + [base] * (g - extra))
+    """The group sizes the engine promises for n people, smallest first."""
+    return sorted(group_sizes(n, size))
 
 
 def partitions(items: Sequence[str], sizes: Sequence[int]) -> Iterator[list[tuple[str, ...]]]:

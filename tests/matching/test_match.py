@@ -11,7 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convenor.matching import Grouping, MatchingError, Person, Problem, evaluate, match
+from convenor.matching import (
+    Grouping,
+    MatchingError,
+    Person,
+    Problem,
+    evaluate,
+    group_sizes,
+    match,
+)
 from convenor.matching._search import group_count
 
 from .helpers import met_pairs, pairs_of, partitions, people, placed, sizes_for
@@ -42,6 +50,18 @@ def test_group_count_rule_when_the_remainder_is_too_big() -> None:
     assert group_count(8, 6) == 1
     assert group_count(5, 3) == 2
     assert [group_count(n, 2) for n in range(6)] == [0, 0, 1, 1, 2, 2]
+
+
+def test_group_sizes_are_as_even_as_possible() -> None:
+    for size in range(2, 9):
+        for n in range(2, 60):
+            sizes = group_sizes(n, size)
+            assert sum(sizes) == n
+            assert max(sizes) - min(sizes) <= 1
+            assert len(sizes) == group_count(n, size)
+    assert group_sizes(7, 4) == [4, 3]
+    assert group_sizes(9, 2) == [3, 2, 2, 2]
+    assert group_sizes(1, 2) == []
 
 
 def test_pairs_with_one_three_for_odd_counts() -> None:
@@ -176,6 +196,14 @@ def test_want_gives_way_to_a_repeat() -> None:
     crowd = people(6, orgs=6)
     history = [(("p0", "p1"), ("p2", "p3"), ("p4", "p5"))]
     got = match(Problem(crowd, history=history, want=[("p0", "p1")]))
+    assert frozenset(("p0", "p1")) not in pairs_of(got)
+
+
+def test_want_gives_way_to_mixing() -> None:
+    # Two colleagues who want to meet: putting them together would cost a same-organisation
+    # pair that another grouping avoids, and mixing comes first.
+    crowd = [Person(f"p{i}", {"organisation": "x" if i < 2 else f"o{i}"}) for i in range(4)]
+    got = match(Problem(crowd, want=[("p0", "p1")]))
     assert frozenset(("p0", "p1")) not in pairs_of(got)
 
 
