@@ -38,7 +38,8 @@ MAX_INVITE_DAYS = 365
 
 
 def _ensure_open(programme: Programme) -> None:
-    if programme.is_archived:
+    # Asks the database, not the instance: the caller's copy may predate an archive.
+    if Programme.objects.filter(pk=programme.pk, archived_at__isnull=False).exists():
         raise ValidationError("This programme is archived and can no longer be changed.")
 
 

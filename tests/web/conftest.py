@@ -61,6 +61,12 @@ def _isolated_cache(settings: Any) -> None:
     settings.CACHES = caches
 
 
+@pytest.fixture
+def password() -> str:
+    """Every persona's password."""
+    return PASSWORD
+
+
 def make_facilitator(email: str, name: str) -> User:
     return User.objects.create_user(email=email, name=name, password=PASSWORD)
 
