@@ -219,16 +219,11 @@ def people_import_confirm(request: HttpRequest, programme_id: UUID) -> HttpRespo
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     programme = membership.programme
-    form = ImportForm()
     try:
         entries = _unsign_rows(programme, request.POST.get("rows", ""))
     except (signing.BadSignature, ValueError, TypeError):
-        form.add_error(
-            None, "This preview is too old or was changed. Upload the file again to import it."
-        )
-        return render(
-            request, "programmes/people/import.html", _context(membership, form=form), status=400
-        )
+        problem = "This preview is too old or was changed. Upload the file again to import it."
+        return _import_refused(request, membership, problem, status=400)
     try:
         added = people_actions.import_participants(programme, _user(request), entries)
     except people_actions.ImportRefused as refused:
@@ -236,12 +231,16 @@ def people_import_confirm(request: HttpRequest, programme_id: UUID) -> HttpRespo
         name = str(request.POST.get("file_name", ""))
         return _render_preview(request, membership, parsed, name, status=409)
     except ValidationError as error:
-        form.add_error(None, error)
-        return render(
-            request, "programmes/people/import.html", _context(membership, form=form), status=409
-        )
+        return _import_refused(request, membership, " ".join(error.messages), status=409)
     messages.success(request, f"Imported {len(added)} {'person' if len(added) == 1 else 'people'}.")
     return redirect("programmes:people", programme.pk)
+
+
+def _import_refused(
+    request: HttpRequest, membership: Membership, problem: str, status: int
+) -> HttpResponse:
+    context = _context(membership, form=ImportForm(), problem=problem)
+    return render(request, "programmes/people/import.html", context, status=status)
 
 
 # --- Everyone's links -----------------------------------------------------------------------
