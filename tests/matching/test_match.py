@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import combinations
 
 import pytest
@@ -20,7 +20,8 @@ from convenor.matching import (
     group_sizes,
     match,
 )
-from convenor.matching._search import group_count
+from convenor.matching._model import build
+from convenor.matching._search import group_count, padded, total_cost
 
 from .helpers import met_pairs, pairs_of, partitions, people, placed, sizes_for
 
@@ -304,3 +305,38 @@ def test_twenty_thousand_people_after_ten_rounds_no_repeats_and_full_mixing() ->
     assert summary.repeated_pairs == 0
     assert summary.same_attribute["organisation"] == 0
     assert summary.total_pairs == n // 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(2, 9),
+    size=st.integers(2, 4),
+    orgs=st.lists(st.sampled_from("ABCD"), min_size=9, max_size=9),
+    history_seeds=st.lists(st.integers(0, 10_000), max_size=4),
+    wants=st.sets(st.tuples(st.integers(0, 8), st.integers(0, 8)), max_size=3),
+    seed=st.integers(0, 10_000),
+)
+def test_finds_the_optimum_of_its_objective_on_tiny_inputs(
+    n: int,
+    size: int,
+    orgs: list[str],
+    history_seeds: list[int],
+    wants: set[tuple[int, int]],
+    seed: int,
+) -> None:
+    """Exhaustively: no grouping with the promised sizes has a lower total pair cost."""
+    crowd = [Person(f"p{i}", {"organisation": orgs[i]}) for i in range(n)]
+    ids = [p.id for p in crowd]
+    history = [
+        tuple(tuple(g) for g in _random_groups(ids, 2, random.Random(s))) for s in history_seeds
+    ]
+    want = [(f"p{a}", f"p{b}") for a, b in wants if a < b < n]
+    problem = Problem(crowd, size=size, history=history, want=want, seed=seed)
+    model = build(problem)
+
+    def cost(groups: Sequence[Sequence[str]]) -> int:
+        grid = padded([[model.index[p] for p in g] for g in groups], n)
+        return total_cost(model, grid)
+
+    best = min(cost(part) for part in partitions(ids, sizes_for(n, size)))
+    assert cost(match(problem).groups) == best
