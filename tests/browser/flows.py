@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from .support import Driver, Server
 
@@ -64,11 +65,7 @@ def create_programme(d: Driver, plan: Plan, check: Check) -> None:
 def edit_programme(d: Driver, plan: Plan, check: Check) -> None:
     """Open the settings from the programme navigation, change the retention period, save."""
     page = d.page
-    d.activate(
-        page.get_by_role("navigation", name=re.compile("^Programme")).get_by_role(
-            "link", name="Settings"
-        )
-    )
+    d.activate(programme_nav(page, "Settings"))
     heading(page, "Programme settings")
     check(page, "programme edit")
     expect(page.get_by_label("Ground rules")).to_have_value(GROUND_RULES)
@@ -76,3 +73,78 @@ def edit_programme(d: Driver, plan: Plan, check: Check) -> None:
     d.activate(page.get_by_role("button", name="Save settings"))
     heading(page, plan.programme)
     expect(page.get_by_text("120 days after archiving")).to_be_visible()
+
+
+PEOPLE_CSV = """name,email,organisation,sector,role
+Noor Haddad,noor@example.org,Riverside Health Trust,Health,Ward manager
+Tom Briggs,tom@example.org,Riverside Health Trust,Health,
+Ada Mensah,ada@example.org,County Council,Local government,Public health lead
+Owen Price,,County Council,Local government,
+Bea Kowalski,bea@example.org,Active Shire,Active partnership,Coordinator
+Sol Rivera,sol@example.org,Shire Voluntary Action,Voluntary sector,Chief officer
+"""
+INVITED = "Noor Haddad"
+
+
+def programme_nav(page: Page, link: str) -> Locator:
+    return page.get_by_role("navigation", name=re.compile("^Programme")).get_by_role(
+        "link", name=link, exact=True
+    )
+
+
+def import_people(d: Driver, csv_file: Path, check: Check) -> None:
+    """Upload a CSV, read the preview, confirm; everyone is then on the people list."""
+    page = d.page
+    d.activate(programme_nav(page, "People"))
+    heading(page, "People")
+    check(page, "people list (empty)")
+    d.activate(page.get_by_role("main").get_by_role("link", name="Import a CSV file"))
+    heading(page, "Import people from a CSV file")
+    check(page, "people import")
+    d.upload(page.get_by_label("CSV file"), csv_file)
+    d.activate(page.get_by_role("button", name="Preview"))
+    heading(page, "Check the import")
+    expect(page.get_by_role("status")).to_contain_text("All 6 rows are ready")
+    check(page, "import preview")
+    d.activate(page.get_by_role("button", name="Import 6 people"))
+    heading(page, "People")
+    table = page.get_by_role("table")
+    expect(table.get_by_role("rowheader")).to_have_count(6)
+    expect(table.get_by_role("row", name=re.compile(INVITED))).to_contain_text(
+        "Riverside Health Trust"
+    )
+    check(page, "people list")
+
+
+def make_invite_link(d: Driver, check: Check) -> str:
+    """From the people list, make a personal link for INVITED and copy it off the page."""
+    page = d.page
+    d.activate(page.get_by_role("link", name=f"Link for {INVITED}"))
+    heading(page, f"Invite link for {INVITED}")
+    check(page, "invite link")
+    d.activate(page.get_by_role("button", name="Make a link"))
+    heading(page, f"New link for {INVITED}")
+    check(page, "invite link made")
+    url = page.get_by_label("Copy the link now").input_value()
+    assert url.startswith("http://127.0.0.1:"), url
+    return url
+
+
+def join_and_agree(d: Driver, invite_url: str, plan: Plan, check: Check) -> None:
+    """A participant opens their link, confirms, agrees to the ground rules, lands at home."""
+    page = d.page
+    page.goto(invite_url)
+    heading(page, f"Join {plan.programme} as {INVITED}?")
+    check(page, "invite confirm")
+    d.activate(page.get_by_role("button", name=f"Join as {INVITED}"))
+    heading(page, f"Welcome to {plan.programme}")
+    token = invite_url.rstrip("/").rsplit("/", 1)[-1]
+    assert token not in page.url, f"the token is still in the address bar: {page.url}"
+    expect(page.get_by_role("region", name="Ground rules")).to_contain_text(
+        "Listen to understand, not to reply."
+    )
+    check(page, "ground rules")
+    d.activate(page.get_by_role("button", name="I agree"))
+    heading(page, plan.programme)
+    expect(page.get_by_text(f"Hello, {INVITED}.")).to_be_visible()
+    check(page, "participant home")

@@ -76,14 +76,18 @@ class PageChecker:
 def widest_elements(page: Page, width: int) -> list[str]:
     """Name the innermost elements that stick out past `width`, to say what to fix."""
     script = """(width) => {
+      // An element sticks out if its box or its own overflowing content passes the edge.
+      const edge = (el) => {
+        const r = el.getBoundingClientRect();
+        const spills = getComputedStyle(el).overflowX === 'visible';
+        return r.left + (spills ? Math.max(r.width, el.scrollWidth) : r.width);
+      };
       const out = [];
       for (const el of document.body.querySelectorAll('*')) {
-        const r = el.getBoundingClientRect();
-        if (r.right > width + 0.5 && ![...el.children].some(
-              c => c.getBoundingClientRect().right > width + 0.5)) {
-          const cls = el.className && typeof el.className === 'string'
+        if (edge(el) > width + 0.5 && ![...el.children].some(c => edge(c) > width + 0.5)) {
+          const cls = typeof el.className === 'string' && el.className.trim()
             ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
-          out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} right=${r.right}`);
+          out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} to ${edge(el)}px`);
         }
       }
       return out.slice(0, 5);
