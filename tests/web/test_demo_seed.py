@@ -1,0 +1,94 @@
+"""The demo seed: the data it makes, and that running it again resets rather than duplicates."""
+
+import re
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from convenor.accounts.models import User
+from convenor.programmes.models import Invite, Participant, Programme
+from convenor.workshops.management.commands.seed_demo import (
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    PROGRAMME_NAME,
+    monthly_dates,
+)
+from convenor.workshops.models import Segment, Session
+from convenor.workshops.templates_builtin import COMMON_PURPOSE
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_seed_twice_makes_one_demo_programme() -> None:
+    first = seed("--base-url", "http://127.0.0.1:8123")
+    second = seed("--base-url", "http://127.0.0.1:8123")
+
+    assert User.objects.filter(email=DEMO_EMAIL).count() == 1
+    programme = Programme.objects.get(name=PROGRAMME_NAME)
+    assert Programme.objects.count() == 1
+    people = Participant.objects.filter(programme=programme)
+    assert people.count() == 24
+    assert Participant.objects.count() == 24
+    assert len({p.organisation for p in people}) == 8
+    assert {p.sector for p in people} == {
+        "NHS",
+        "Local authority",
+        "Voluntary sector",
+        "Active partnership / sport",
+    }
+
+    sessions = list(programme.sessions.order_by("starts_at"))
+    assert len(sessions) == 6
+    assert Session.objects.count() == 6
+    months = [(s.local_start().year, s.local_start().month) for s in sessions]
+    assert len(set(months)) == 6
+    assert all(s.local_start().strftime("%H:%M %A") in {"13:00 Thursday"} for s in sessions)
+    second_session = sessions[1]
+    titles = list(second_session.segments.order_by("position").values_list("title", flat=True))
+    assert titles == [part.title for part in COMMON_PURPOSE.segments]
+    assert second_session.duration_minutes == 180
+    # The sixth copies the second's run-sheet; the fifth is left to plan.
+    assert sessions[5].segments.count() == len(COMMON_PURPOSE.segments)
+    assert sessions[4].segments.count() == 0
+    assert Segment.objects.filter(session__programme=programme).count() == Segment.objects.count()
+
+    # The second run issued new links and withdrew nothing it printed.
+    links_first = re.findall(r"http://127\.0\.0\.1:8123/join/[\w-]+/", first)
+    links_second = re.findall(r"http://127\.0\.0\.1:8123/join/[\w-]+/", second)
+    assert len(links_first) == len(links_second) == 3
+    assert set(links_first).isdisjoint(links_second)
+    assert Invite.objects.filter(redeemed_at__isnull=True, revoked_at__isnull=True).count() == 3
+
+    assert "http://127.0.0.1:8123/accounts/login/" in second
+    assert f"email:    {DEMO_EMAIL}" in second
+    assert f"password: {DEMO_PASSWORD}" in second
+    assert User.objects.get(email=DEMO_EMAIL).check_password(DEMO_PASSWORD)
+
+
+def test_printed_invite_links_work() -> None:
+    output = seed()
+    path = re.findall(r"http://127\.0\.0\.1:8000(/join/[\w-]+/)", output)[0]
+    browser = Client()
+    page = browser.get(path)
+    assert page.status_code == 200
+    assert "Moving More Together" in page.content.decode()
+
+
+def test_seed_refuses_a_bad_base_url() -> None:
+    with pytest.raises(CommandError, match="http"):
+        seed("--base-url", "ftp://example.org")
+    assert not Programme.objects.exists()
+
+
+def test_monthly_dates_are_second_thursdays() -> None:
+    days = monthly_dates(date(2026, 11, 26), 3)
+    assert days == [date(2026, 12, 10), date(2027, 1, 14), date(2027, 2, 11)]
