@@ -7,7 +7,7 @@ does not change, the lead cannot be removed) are enforced here.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -298,3 +298,25 @@ def register_with_open_invite(invite: Invite, **fields: Any) -> Participant:
     if status != "active":
         raise InviteNotUsable(status)
     return add_participant(invite.programme, None, **fields)
+
+
+# --- Retention ------------------------------------------------------------------------------
+
+
+def purge_expired_programmes(now: datetime | None = None, *, dry_run: bool = False) -> list[str]:
+    """Delete every programme archived longer ago than its retention period; return their names.
+
+    Deletion cascades to everything in the programme (people, invites, sessions, live data).
+    Run it daily (`manage.py purgeexpired`); a programme restored before then is kept.
+    """
+    now = now or timezone.now()
+    expired = [
+        programme
+        for programme in Programme.objects.filter(archived_at__isnull=False).order_by("pk")
+        if programme.archived_at is not None
+        and programme.archived_at + timedelta(days=programme.retention_days) <= now
+    ]
+    if not dry_run:
+        with transaction.atomic():
+            Programme.objects.filter(pk__in=[p.pk for p in expired]).delete()
+    return [programme.name for programme in expired]
