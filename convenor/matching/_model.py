@@ -87,10 +87,6 @@ class Model:
             out -= member(self.want_keys, keys).astype(np.int64)
         return np.where(valid, out, 0)
 
-    def repeat_mask(self, i: IntArray, j: IntArray) -> NDArray[np.bool_]:
-        """Which pairs met before (in the history this model was built with)."""
-        return np.asarray(member(self.hist_keys, self.keys(i, j)) & (i != j), dtype=bool)
-
     def avoid_mask(self, i: IntArray, j: IntArray) -> NDArray[np.bool_]:
         return np.asarray(member(self.avoid_keys, self.keys(i, j)) & (i != j), dtype=bool)
 

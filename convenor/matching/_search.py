@@ -231,7 +231,7 @@ def _mutual_best(a: IntArray, b: IntArray, gain: IntArray, groups: int) -> IntAr
     return np.flatnonzero(ok).astype(np.int64)
 
 
-def solve(model: Model, rng: np.random.Generator, *, effort: float = 1.0) -> IntArray:
+def solve(model: Model, rng: np.random.Generator) -> IntArray:
     """A padded grid for everyone in the model: mixing construction, descent, then kicks."""
     n = model.n
     g = group_count(n, model.size)
@@ -243,7 +243,7 @@ def solve(model: Model, rng: np.random.Generator, *, effort: float = 1.0) -> Int
     search.descend(patience=3, max_steps=200)
     # Iterated local search: only while something still costs, within a fixed (seeded, not
     # timed) budget so that the same input always gives the same output.
-    kicks = int(effort * max(4, min(60, 12_000 // max(n, 1))))
+    kicks = max(4, min(60, 12_000 // max(n, 1)))
     best, best_cost = search.grid.copy(), search.cost()
     floor = lower_bound(model, g)
     for _ in range(kicks):

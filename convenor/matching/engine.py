@@ -37,13 +37,11 @@ def match(problem: Problem) -> Grouping:
     return to_grouping(model, *solve_round(model, rng_for(problem.seed)))
 
 
-def solve_round(
-    model: Model, rng: np.random.Generator, effort: float = 1.0
-) -> tuple[IntArray, list[int]]:
+def solve_round(model: Model, rng: np.random.Generator) -> tuple[IntArray, list[int]]:
     """A padded grid of groups and the unmatched indices, for everyone in the model."""
     if model.n == 1:
         return np.zeros((0, 1), dtype=np.int64), [0]
-    return split_avoid(model, solve(model, rng, effort=effort))
+    return split_avoid(model, solve(model, rng))
 
 
 def to_grouping(model: Model, grid: IntArray, unmatched: Sequence[int]) -> Grouping:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._model import Model, build, rng_for
+from ._search import padded
 from .types import Grouping, MatchingError, PersonId, Problem
 
 
@@ -141,18 +142,24 @@ def _best_group(
     sizes: dict[int, int] | None = None,
 ) -> int | None:
     """Index of the cheapest avoid-free group among `choices` (with room, if asked); ties random."""
-    best: tuple[int, float, int] | None = None
-    for i in choices:
-        size = sizes[i] if sizes is not None else len(groups[i])
-        if room_only and size > model.size:
-            continue
-        clash, cost = _added_cost(model, person, groups[i])
-        if clash:
-            continue
-        key = (cost, float(rng.random()), i)
-        if best is None or key < best:
-            best = key
-    return None if best is None else best[2]
+    picks = np.asarray(list(choices), dtype=np.int64)
+    if sizes is not None:
+        size = np.asarray([sizes[int(i)] for i in picks], dtype=np.int64)
+    else:
+        size = np.asarray([len(groups[int(i)]) for i in picks], dtype=np.int64)
+    if room_only:
+        picks, size = picks[size <= model.size], size[size <= model.size]
+    if picks.size == 0:
+        return None
+    # All candidate groups at once, as a padded grid (index n costs nothing).
+    grid = padded([groups[int(i)] for i in picks], model.n)
+    who = np.full(grid.shape, person, dtype=np.int64)
+    ok = ~model.avoid_mask(who, grid).any(axis=1)
+    if not ok.any():
+        return None
+    cost = model.cost(who, grid).sum(axis=1)[ok]
+    ties = rng.random(cost.size)
+    return int(picks[ok][np.lexsort((ties, cost))[0]])
 
 
 def _pick_team(
