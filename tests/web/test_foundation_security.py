@@ -68,18 +68,6 @@ def test_htmx_gets_the_csrf_token_from_body(facilitator_client: Client) -> None:
     assert body is not None and len(body.group(1)) == 64
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["root", "accounts:login", "accounts:password_reset", "accounts:password_reset_done"],
-)
-def test_public_pages_follow_the_markup_rules(
-    name: str, anonymous_client: Client, check_response: Callable[[Any], None]
-) -> None:
-    response = anonymous_client.get(reverse(name))
-    assert response.status_code in (200, 302)
-    check_response(response)
-
-
 def test_error_pages_carry_the_policy(
     anonymous_client: Client, check_response: Callable[[Any], None]
 ) -> None:

@@ -211,3 +211,19 @@ def test_login_required_pages_send_visitors_to_sign_in(
         assert response.status_code == 302, f"{method.upper()} {url}"
         assert response["Location"].startswith(reverse("accounts:login"))
         check_response(response)
+
+
+PUBLIC_PAGES = [r for r in ROUTES if r.name in PUBLIC_URLS and not r.kwargs]
+
+
+@pytest.mark.parametrize("route", PUBLIC_PAGES, ids=lambda r: r.name)
+def test_public_pages_render_for_anyone(
+    route: Route,
+    anonymous_client: Client,
+    participant_client: Client,
+    check_response: Callable[[Any], None],
+) -> None:
+    for client in (anonymous_client, participant_client):
+        response = client.get(reverse(route.name))
+        assert response.status_code in (200, 302, 405), route.name
+        check_response(response)
