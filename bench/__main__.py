@@ -26,7 +26,7 @@ LABELS = {
 }
 
 
-def machine() -> str:
+def machine(load: tuple[float, float, float]) -> str:
     model = "unknown CPU"
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -36,9 +36,11 @@ def machine() -> str:
             )
     except OSError:
         pass
+    # Other work on the machine slows every row; the load average says how busy it was.
     return (
         f"Machine: {model}, {os.cpu_count()} cores; Python {platform.python_version()}; "
-        f"{platform.system()} {platform.release()}"
+        f"{platform.system()} {platform.release()}; load average {load[0]:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end"
     )
 
 
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     cap = args.networkx_cap or (10.0 if args.quick else 120.0)
 
     started = time.perf_counter()
+    load = os.getloadavg()
     idle = child(scenarios[0].key, "idle", 0, 120)
     rows = []
     for scenario in scenarios:
@@ -110,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             budget = cap if method == "networkx" else scenario.engine_time_limit
             print(f"bench: {scenario.title}: {LABELS[method]} ...", file=sys.stderr, flush=True)
             rows.append(row(scenario, method, child(scenario.key, method, budget, budget + 300)))
-    print(machine())
+    print(machine(load))
     print()
     print(table(rows))
     print()
