@@ -6,10 +6,12 @@ import random
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from convenor.matching import Grouping, MatchingError, Person, Problem, evaluate, match, plan
 
-from .helpers import pairs_of, people, sizes_for
+from .helpers import pairs_of, people, placed, sizes_for
 
 
 @pytest.mark.parametrize("n", [4, 10, 30, 64, 100])
@@ -105,3 +107,27 @@ def test_zero_rounds_and_tiny_counts() -> None:
 def test_plan_rejects_bad_arguments(rounds: int, limit: float, message: str) -> None:
     with pytest.raises(MatchingError, match=message):
         plan(Problem(people(4)), rounds, time_limit=limit)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(0, 14),
+    size=st.integers(2, 4),
+    rounds=st.integers(1, 5),
+    edges=st.sets(st.tuples(st.integers(0, 13), st.integers(0, 13)), max_size=6),
+    seed=st.integers(0, 1000),
+)
+def test_every_planned_round_is_a_valid_grouping(
+    n: int, size: int, rounds: int, edges: set[tuple[int, int]], seed: int
+) -> None:
+    crowd = people(n, orgs=3)
+    avoid = [(f"p{a}", f"p{b}") for a, b in edges if a < b < n]
+    problem = Problem(crowd, size=size, avoid=avoid, seed=seed)
+    planned = plan(problem, rounds, time_limit=0.3)
+    assert len(planned) == rounds
+    banned = {frozenset(a) for a in avoid}
+    for grouping in planned:
+        assert sorted(placed(grouping)) == sorted(p.id for p in crowd)
+        assert not pairs_of(grouping) & banned
+        if not avoid:
+            assert sorted(len(g) for g in grouping.groups) == sizes_for(n, size)
