@@ -25,6 +25,10 @@ IntArray = npt.NDArray[np.int64]
 # Scoring every conflicting (round, person) is wasteful when a start has thousands of them;
 # a random sample of this many keeps each iteration cheap and the search still greedy enough.
 MAX_CONFLICTS_SCORED = 96
+# Tuned on 6-4-6, 6-3-8, 7-3-10 and 10-3-13 (iterations to a repeat-free plan, 8 seeds each):
+# a short random tenure, and a restart from the shaken best after 10 * n idle iterations.
+TENURE = (2, 6)
+STALL_PER_PERSON = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +70,25 @@ def total_cost(c: IntArray, w: Weights) -> float:
     return float(np.triu(per_pair, 1).sum())
 
 
+@dataclass(frozen=True, slots=True)
+class Orbits:
+    """Pairs grouped into classes that must each be used at most once (see _tabu_cyclic).
+
+    `cls[p, q]` is the class of pair (p, q), padded to (n+1) x (n+1) with class `null` for the
+    dummy person n and the diagonal; `penalised[k]` marks classes every use of which repeats.
+    """
+
+    cls: IntArray
+    penalised: npt.NDArray[np.bool_]
+    null: int
+
+
 class _State:
     """The schedule plus the incremental tables the move scoring reads."""
 
-    def __init__(self, grp: IntArray, n_groups: int, w: Weights) -> None:
+    def __init__(
+        self, grp: IntArray, n_groups: int, w: Weights, orbits: Orbits | None = None
+    ) -> None:
         n_rounds, n = grp.shape
         self.n = n
         self.grp = grp.copy()
@@ -92,36 +111,59 @@ class _State:
         self.add[n, :] = self.add[:, n] = 0.0
         self.rem = np.where(self.c == 1, self.first, np.where(self.c >= 2, self.again, 0.0))
         self.cost = total_cost(self.c[:n, :n], w)
+        self.round_index = np.arange(n_rounds)[:, None]
+        self.people3 = np.arange(n)[None, :, None]
+        self.orbits = orbits
+        if orbits is not None:
+            same = np.zeros((n + 1, n + 1), dtype=bool)
+            same[:n, :n] = np.triu(self.c[:n, :n] > 0, 1)
+            self.class_counts = np.zeros(orbits.null + 1, dtype=np.int64)
+            np.add.at(self.class_counts, orbits.cls[same], self.c[same])
+            self._refresh_classes()
+
+    def _refresh_classes(self) -> None:
+        assert self.orbits is not None
+        cc, pen = self.class_counts, self.orbits.penalised
+        add = np.where(pen | (cc >= 1), 1.0, 0.0)
+        rem = np.where(pen | (cc >= 2), 1.0, 0.0)
+        add[self.orbits.null] = rem[self.orbits.null] = 0.0
+        self.add, self.rem = add[self.orbits.cls], rem[self.orbits.cls]
+        extra = np.where(pen, cc, np.maximum(cc - 1, 0))
+        extra[self.orbits.null] = 0
+        self.cost = float(extra.sum())
 
     def own(self) -> FloatArray:
         """own[r, i]: what person i's current meetings in round r cost at the margin."""
-        mates = np.take_along_axis(self.members, self.grp[:, :, None], axis=1)
-        return self.rem[np.arange(self.n)[None, :, None], mates].sum(axis=2)
+        mates = self.members[self.round_index, self.grp]  # (rounds, people, smax)
+        return self.rem[self.people3, mates].sum(axis=2)
 
-    def swap(self, r: int, a: int, b: int) -> None:
+    def swap(self, r: int, a: int, b: int, delta: float) -> None:
         ga, gb = int(self.grp[r, a]), int(self.grp[r, b])
         sa, sb = int(self.slot[r, a]), int(self.slot[r, b])
         mates_a = self.members[r, ga]
         mates_a = mates_a[(mates_a != a) & (mates_a != self.n)]
         mates_b = self.members[r, gb]
         mates_b = mates_b[(mates_b != b) & (mates_b != self.n)]
-        for p, mates, step in (
-            (a, mates_a, -1),
-            (b, mates_a, 1),
-            (b, mates_b, -1),
-            (a, mates_b, 1),
-        ):
-            self.c[p, mates] += step
-            self.c[mates, p] += step
-            cs = self.c[p, mates]
-            first = self.first[p, mates]
-            add = np.where(cs == 0, first, self.again)
-            rem = np.where(cs == 1, first, np.where(cs >= 2, self.again, 0.0))
-            self.add[p, mates] = self.add[mates, p] = add
-            self.rem[p, mates] = self.rem[mates, p] = rem
+        la, lb = len(mates_a), len(mates_b)
+        # The four sets of pairs whose counts change are disjoint, so one indexed update will do.
+        ps = np.repeat(np.array([a, b, b, a]), [la, la, lb, lb])
+        qs = np.concatenate((mates_a, mates_a, mates_b, mates_b))
+        steps = np.repeat(np.array([-1, 1, -1, 1]), [la, la, lb, lb])
+        cs = self.c[ps, qs] + steps
+        self.c[ps, qs] = self.c[qs, ps] = cs
         self.grp[r, a], self.grp[r, b] = gb, ga
         self.members[r, ga, sa], self.members[r, gb, sb] = b, a
         self.slot[r, a], self.slot[r, b] = sb, sa
+        if self.orbits is not None:
+            # Changed pairs may share a class, so costs are recounted rather than estimated.
+            np.add.at(self.class_counts, self.orbits.cls[ps, qs], steps)
+            self._refresh_classes()
+            return
+        self.cost += delta
+        first = self.first[ps, qs]
+        self.add[ps, qs] = self.add[qs, ps] = np.where(cs == 0, first, self.again)
+        rem = np.where(cs == 1, first, np.where(cs >= 2, self.again, 0.0))
+        self.rem[ps, qs] = self.rem[qs, ps] = rem
 
 
 def search(
@@ -133,25 +175,31 @@ def search(
     deadline: float,
     floor: float = 0.0,
     patience: int = 3000,
+    max_iterations: int | None = None,
+    orbits: Orbits | None = None,
 ) -> IntArray:
     """Improve grp (rounds x people -> group index) and return the best schedule found.
 
-    Stops at `deadline` (a time.monotonic() value), at cost 0, or when the best cost is within
-    one repeat of `floor` (a proven lower bound) and `patience` iterations brought no gain.
+    Stops at `deadline` (a time.monotonic() value), after `max_iterations`, at cost 0, or when
+    the best cost is within one repeat of `floor` (a proven lower bound) and `patience`
+    iterations brought no gain.
+    With `orbits`, the cost counts reused classes instead of repeated pairs (weights unused).
     """
     n_rounds, n = grp.shape
     if n_groups < 2 or n_rounds == 0 or n < 3:
         return grp.copy()
-    st = _State(grp, n_groups, w)
+    st = _State(grp, n_groups, w, orbits)
     best, best_grp = st.cost, st.grp.copy()
     tabu_until = np.zeros((n_rounds, n), dtype=np.int64)
     since_best = 0
-    stall = max(300, 25 * n)
+    stall = max(300, STALL_PER_PERSON * n)
     tiny = w.again * 1e-9
     people = np.arange(n)
     it = 0
     while best > tiny and time.monotonic() < deadline:
         if best - floor < 1.0 and since_best > patience:
+            break
+        if max_iterations is not None and it >= max_iterations:
             break
         it += 1
         own = st.own()
@@ -165,7 +213,7 @@ def search(
         ga = grp_r[np.arange(len(rs)), as_]
         # Cost for a to join each group of its round, then for a to take b's place.
         to_group = st.add[as_[:, None, None], st.members[rs]].sum(axis=2)
-        a_joins = np.take_along_axis(to_group, grp_r, axis=1)
+        a_joins = to_group[np.arange(len(rs))[:, None], grp_r]
         # Cost for each b to join a's group (a's own term is taken out below).
         a_group = st.members[rs, ga]  # (k, smax)
         b_joins = st.add[people[None, :, None], a_group[:, None, :]].sum(axis=2)
@@ -188,9 +236,8 @@ def search(
         choices = np.flatnonzero(scored <= low + tiny)
         k, b = np.unravel_index(choices[rng.integers(len(choices))], scored.shape)
         r, a = int(rs[k]), int(as_[k])
-        st.swap(r, a, int(b))
-        st.cost += float(low)
-        tenure = int(rng.integers(4, 12))
+        st.swap(r, a, int(b), float(low))
+        tenure = int(rng.integers(*TENURE))
         tabu_until[r, a] = tabu_until[r, b] = it + tenure
         if st.cost < best - tiny:
             best, best_grp = st.cost, st.grp.copy()
@@ -198,12 +245,14 @@ def search(
         else:
             since_best += 1
             if since_best % stall == 0:
-                st = _shaken(best_grp, n_groups, w, rng)
+                st = _shaken(best_grp, n_groups, w, rng, orbits)
                 tabu_until[:] = 0
     return best_grp
 
 
-def _shaken(grp: IntArray, n_groups: int, w: Weights, rng: np.random.Generator) -> _State:
+def _shaken(
+    grp: IntArray, n_groups: int, w: Weights, rng: np.random.Generator, orbits: Orbits | None
+) -> _State:
     """A fresh state from grp after a few random swaps, to leave a basin the search is stuck in."""
     grp = grp.copy()
     n_rounds, n = grp.shape
@@ -211,4 +260,4 @@ def _shaken(grp: IntArray, n_groups: int, w: Weights, rng: np.random.Generator) 
         r = int(rng.integers(n_rounds))
         a, b = (int(v) for v in rng.choice(n, 2, replace=False))
         grp[r, a], grp[r, b] = grp[r, b], grp[r, a]
-    return _State(grp, n_groups, w)
+    return _State(grp, n_groups, w, orbits)

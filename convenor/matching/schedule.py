@@ -8,13 +8,14 @@ out of time.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
 
-from convenor.matching import _tabu
+from convenor.matching import _tabu, _tabu_cyclic
 from convenor.matching.designs import best_design
 
 IntArray = npt.NDArray[np.int64]
@@ -60,36 +61,91 @@ def schedule(
     if len(sizes) <= 1:
         return [[list(range(n))] if n else [] for _ in range(rounds)]
     deadline = time.monotonic() + time_limit
-    rng = np.random.default_rng(seed)
     recency = _recency(n, met or {})
     weights = _tabu.make_weights(recency, rounds, size)
     has_history = bool(recency.any())
 
-    grp, design_rounds, complete = _from_design(n, size, sizes, rounds, rng)
-    if grp is not None:
-        grp = grp[:rounds]
-        clean = int(_tabu.pair_counts(grp).max()) <= 1
+    design = _from_design(n, size, sizes, np.random.default_rng([seed, 0]))
+    if design is not None:
+        grp, design_rounds, complete = design
+        clean = int(_tabu.pair_counts(grp[:rounds]).max()) <= 1
         if design_rounds >= rounds and clean and not has_history:
-            return _to_lists(grp, len(sizes))
-    if grp is not None and complete and not has_history:
-        # Every pair met once in the design, so cycling it repeats each pair as late as possible.
-        return _to_lists(grp[np.arange(rounds) % design_rounds], len(sizes))
+            return _to_lists(grp[:rounds], len(sizes))
+        if complete and not has_history:
+            # Every pair met once in the design, so cycling it repeats each pair as late as
+            # possible: the fewest repeats there can be, of the pairs that met longest ago.
+            return _to_lists(grp[np.arange(rounds) % design_rounds], len(sizes))
 
-    if grp is not None and has_history:
-        grp = _relabel(grp, weights, rng, time.monotonic() + 0.3 * time_limit)
+    floor = _floor(n, sizes, rounds, recency)
+    layouts = _tabu_cyclic.layouts(n, sizes, rounds) if floor == 0 and not has_history else []
+    best: IntArray | None = None
+    best_cost = np.inf
+    # A portfolio of restarts with doubling iteration budgets: cyclic searches (which find
+    # designs like Kirkman's quickly when they exist), then the general search from the
+    # design and a greedy start.
+    # Budgets count iterations, not seconds, so a plan found before the time limit does not
+    # depend on the machine's speed.
+    for attempt in itertools.count():
+        budget = 2000 * 2**attempt
+        for member in range(len(layouts), -1, -1):
+            rng = np.random.default_rng([seed, attempt, member])
+            if member == 0:
+                start = _start(n, sizes, rounds, weights, design, rng, deadline, time_limit)
+                plan = _tabu.search(
+                    start,
+                    len(sizes),
+                    weights,
+                    rng=rng,
+                    deadline=deadline,
+                    floor=floor,
+                    max_iterations=budget,
+                )
+            else:
+                found = _tabu_cyclic.search(
+                    sizes,
+                    rounds,
+                    layouts[member - 1],
+                    rng=rng,
+                    deadline=deadline,
+                    max_iterations=budget,
+                )
+                plan = found[:, rng.permutation(n)]
+            cost = _tabu.total_cost(_tabu.pair_counts(plan), weights)
+            if cost < best_cost:
+                best, best_cost = plan, cost
+            if best_cost - floor < 1.0 or time.monotonic() >= deadline:
+                assert best is not None
+                return _to_lists(best, len(sizes))
+    raise AssertionError("unreachable")
+
+
+def _start(
+    n: int,
+    sizes: list[int],
+    rounds: int,
+    weights: _tabu.Weights,
+    design: tuple[IntArray, int, bool] | None,
+    rng: np.random.Generator,
+    deadline: float,
+    time_limit: float,
+) -> IntArray:
+    """A starting plan: the design's rounds (renamed to dodge `met`), then greedy rounds."""
     plan = np.zeros((rounds, n), dtype=np.int64)
     done = 0
-    if grp is not None:
+    if design is not None:
+        grp, design_rounds, _ = design
         done = min(rounds, design_rounds)
-        plan[:done] = grp[:done]
+        grp = grp[:done][rng.permutation(done)][:, rng.permutation(n)]
+        if weights.first.any():
+            relabel_until = min(deadline, time.monotonic() + 0.2 * time_limit)
+            grp = _relabel(grp, weights, rng, relabel_until)
+        plan[:done] = grp
     counts = _tabu.pair_counts(plan[:done]) if done else np.zeros((n, n), dtype=np.int64)
     for r in range(done, rounds):
         plan[r] = _greedy_round(sizes, counts, weights, rng)
         counts += plan[r][:, None] == plan[r][None, :]
         np.fill_diagonal(counts, 0)
-    floor = _floor(n, sizes, rounds, recency)
-    plan = _tabu.search(plan, len(sizes), weights, rng=rng, deadline=deadline, floor=floor)
-    return _to_lists(plan, len(sizes))
+    return plan
 
 
 def _validate(
@@ -128,8 +184,8 @@ def _recency(n: int, met: Mapping[tuple[int, int], int]) -> FloatArray:
 
 
 def _from_design(
-    n: int, size: int, sizes: list[int], rounds: int, rng: np.random.Generator
-) -> tuple[IntArray | None, int, bool]:
+    n: int, size: int, sizes: list[int], rng: np.random.Generator
+) -> tuple[IntArray, int, bool] | None:
     """The best design's rounds as a group-index array, randomly relabelled, or None.
 
     Returns (rounds x n array, number of design rounds, whether the design meets every pair).
@@ -143,7 +199,7 @@ def _from_design(
         base = n - 1
         design = best_design(base, size)
     if design is None or any(len(r) != n_groups for r in design) or base > n:
-        return None, 0, False
+        return None
     perm = rng.permutation(n)
     order = rng.permutation(len(design))
     grp = np.zeros((len(design), n), dtype=np.int64)
