@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -60,7 +61,47 @@ def plan(problem: Problem, rounds: int, *, time_limit: float = 30.0) -> list[Gro
         scheduled = _scheduled(problem, rounds, deadline)
         if scheduled is not None:
             candidates.append(scheduled)
-    return min(candidates, key=lambda c: _score(problem, c))
+    best = min(candidates, key=lambda c: _score(problem, c))
+    polished = _polish(problem, best, deadline)
+    return min((polished, best), key=lambda c: _score(problem, c))
+
+
+def _polish(problem: Problem, groupings: list[Grouping], deadline: float) -> list[Grouping]:
+    """Search each round again with every other round of the plan counted as already met.
+
+    Round by round, a round cannot see the rounds after it; here each round may trade
+    partners for better mixing as long as that meets nobody the plan meets elsewhere.
+    """
+    base = build(problem)
+    n = base.n
+    if base.dense is None or n < 4 or any(g.unmatched for g in groupings):
+        return groupings
+    grids = [padded([[base.index[p] for p in g] for g in r.groups], n) for r in groupings]
+    meets = np.zeros((n + 1, n + 1), dtype=np.int64)
+    for grid in grids:
+        meets[grid[:, :, None], grid[:, None, :]] += 1
+    # Meeting someone the plan meets elsewhere costs as much as a repeat of the newest round.
+    again = base.repeat_unit * (2 * (len(problem.history) + len(groupings)) + 4)
+    rng = rng_for(problem.seed, 6)
+    for _ in range(3):
+        improved = False
+        for r, grid in enumerate(grids):
+            if time.monotonic() > deadline:
+                break
+            meets[grid[:, :, None], grid[:, None, :]] -= 1
+            table = base.dense + again * (meets > 0)
+            table[n, :] = table[:, n] = 0
+            np.fill_diagonal(table, 0)
+            search = Search(replace(base, dense=table), grid.copy(), rng)
+            before = search.cost()
+            search.descend(patience=3, max_steps=100)
+            if search.cost() < before:
+                grids[r] = grid = search.grid
+                improved = True
+            meets[grid[:, :, None], grid[:, None, :]] += 1
+        if not improved:
+            break
+    return [to_grouping(base, grid, []) for grid in grids]
 
 
 def _round_by_round(
