@@ -93,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _mix_columns(people: People, option: str | None) -> tuple[str, ...]:
     if option is None:
         return tuple(name for name in DEFAULT_MIX if name in people.columns)
-    mix = tuple(name for part in option.split(",") if (name := part.strip().lower()))
+    # A column named twice means nothing more than once.
+    mix = tuple(dict.fromkeys(name for part in option.split(",") if (name := part.strip().lower())))
     check_mix(people, mix)
     return mix
 

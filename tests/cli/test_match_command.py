@@ -133,7 +133,7 @@ def test_mix_names_the_columns_and_may_be_another_column(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
     people = write(tmp_path, "p.csv", "id,Team\n1,x\n2,x\n3,y\n4,y\n")
-    status, out, _ = run(capsys, people, "--mix", "team", "--format", "json")
+    status, out, _ = run(capsys, people, "--mix", " Team,team ", "--format", "json")
     assert status == 0
     summary = json.loads(out)["summary"]
     assert summary["same_attribute_pairs"] == {"team": 0}
