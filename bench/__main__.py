@@ -17,6 +17,16 @@ from typing import Any
 
 from bench.scenarios import FULL, QUICK, Scenario
 
+COLUMNS = (
+    "scenario",
+    "method",
+    "people",
+    "rounds",
+    "repeats",
+    "same-org pairs",
+    "seconds",
+    "peak MiB",
+)
 LABELS = {
     "engine": "convenor engine",
     "random": "random shuffle",
@@ -85,9 +95,7 @@ def row(scenario: Scenario, method: str, result: dict[str, Any]) -> list[str]:
 
 
 def table(rows: list[list[str]]) -> str:
-    head = ["scenario", "method", "people", "rounds", "repeats", "same-org pairs", "seconds"]
-    head.append("peak MiB")
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     return "\n".join(lines)
 
