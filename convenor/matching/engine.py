@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -81,11 +82,11 @@ def evaluate(problem: Problem, groupings: Sequence[Grouping]) -> Summary:
             if pid in seen:
                 raise MatchingError(f"grouping {t} places {pid!r} in more than one group")
             seen.add(pid)
-    # People who appear only in the history still count for repeats, so they get indices too.
-    for rnd in problem.history:
-        for group in rnd:
-            for pid in group:
-                index.setdefault(pid, len(index))
+    # People who appear only in the history still count for repeats, so they get indices too
+    # (dict.fromkeys dedupes the million ids of a big history at C speed).
+    named = dict.fromkeys(chain.from_iterable(chain.from_iterable(problem.history)))
+    for pid in named:
+        index.setdefault(pid, len(index))
     total = len(index)
     rounds = [*problem.history, *(g.groups for g in groupings)]
     keys, rnds = pair_occurrences(rounds, index, total)
