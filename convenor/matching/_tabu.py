@@ -56,12 +56,26 @@ def make_weights(met_recency: FloatArray, rounds: int, size: int) -> Weights:
 def pair_counts(grp: IntArray) -> IntArray:
     """How often each pair shares a group, as an n x n matrix with a zero diagonal."""
     n = grp.shape[1]
-    c = np.zeros((n, n), dtype=np.int64)
+    c = np.zeros((n + 1, n + 1), dtype=np.int64)  # person n pads short groups
     for row in grp:
-        same = row[:, None] == row[None, :]
-        c += same
+        members = _members(row)
+        # Within one round each pair occurs once, so a plain indexed increment is exact.
+        c[members[:, :, None], members[:, None, :]] += 1
+    c = c[:n, :n]
     np.fill_diagonal(c, 0)
     return c
+
+
+def _members(row: IntArray) -> IntArray:
+    """groups x largest-size matrix of each group's people, padded with len(row)."""
+    n = len(row)
+    sizes = np.bincount(row)
+    order = np.argsort(row, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    offsets = np.arange(sizes.max())
+    index = starts[:, None] + offsets[None, :]
+    valid = offsets[None, :] < sizes[:, None]
+    return np.where(valid, order[np.minimum(index, n - 1)], n)
 
 
 def total_cost(c: IntArray, w: Weights) -> float:

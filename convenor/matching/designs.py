@@ -28,11 +28,12 @@ def round_robin(n: int) -> Schedule:
     if n < 2 or n % 2:
         raise ValueError(f"round robin needs an even number of people >= 2, got {n}")
     m = n - 1  # person m sits still at the centre; the others rotate around the circle
-    rounds: Schedule = []
-    for r in range(m):
-        pairs = [[r, m]]
-        pairs += [[(r + i) % m, (r - i) % m] for i in range(1, n // 2)]
-        rounds.append(pairs)
+    r = np.arange(m)[:, None]
+    i = np.arange(1, n // 2)[None, :]
+    pairs = np.empty((m, n // 2, 2), dtype=np.int64)
+    pairs[:, 0, 0], pairs[:, 0, 1] = np.arange(m), m
+    pairs[:, 1:, 0], pairs[:, 1:, 1] = (r + i) % m, (r - i) % m
+    rounds: Schedule = pairs.tolist()
     return rounds
 
 
@@ -244,6 +245,8 @@ def _candidates(n: int, size: int) -> Iterator[Schedule]:
         yield round_robin(n)
     if size == 2 and n % 2 == 1 and n >= 11:
         yield odd_pairs(n)
+    if size == 2:
+        return  # the round robin and odd_pairs above beat every other design for pairs
     dim = 2
     while size**dim <= n:
         if size**dim == n and prime_power(size) and size <= MAX_FIELD_ORDER:

@@ -21,6 +21,10 @@ from convenor.matching.designs import best_design
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
+# Renaming a design's people costs O(n^2) a step; for larger n the tabu search repairs
+# clashes with the history faster than renaming does.
+RELABEL_MAX_PEOPLE = 400
+
 
 def group_sizes(n: int, size: int) -> list[int]:
     """Sizes of one round's groups: n // size groups, the remainder spread one per group.
@@ -65,7 +69,7 @@ def schedule(
     weights = _tabu.make_weights(recency, rounds, size)
     has_history = bool(recency.any())
 
-    design = _from_design(n, size, sizes, np.random.default_rng([seed, 0]))
+    design = _from_design(n, size, sizes, rounds, np.random.default_rng([seed, 0]))
     if design is not None:
         grp, design_rounds, complete = design
         clean = int(_tabu.pair_counts(grp[:rounds]).max()) <= 1
@@ -136,7 +140,7 @@ def _start(
         grp, design_rounds, _ = design
         done = min(rounds, design_rounds)
         grp = grp[:done][rng.permutation(done)][:, rng.permutation(n)]
-        if weights.first.any():
+        if weights.first.any() and n <= RELABEL_MAX_PEOPLE:
             relabel_until = min(deadline, time.monotonic() + 0.2 * time_limit)
             grp = _relabel(grp, weights, rng, relabel_until)
         plan[:done] = grp
@@ -184,9 +188,9 @@ def _recency(n: int, met: Mapping[tuple[int, int], int]) -> FloatArray:
 
 
 def _from_design(
-    n: int, size: int, sizes: list[int], rng: np.random.Generator
+    n: int, size: int, sizes: list[int], rounds: int, rng: np.random.Generator
 ) -> tuple[IntArray, int, bool] | None:
-    """The best design's rounds as a group-index array, randomly relabelled, or None.
+    """Up to `rounds` of the best design's rounds, randomly chosen and relabelled, or None.
 
     Returns (rounds x n array, number of design rounds, whether the design meets every pair).
     Where n is not a multiple of size, the design covers n // size * size people and the rest
@@ -201,18 +205,19 @@ def _from_design(
     if design is None or any(len(r) != n_groups for r in design) or base > n:
         return None
     perm = rng.permutation(n)
-    order = rng.permutation(len(design))
-    grp = np.zeros((len(design), n), dtype=np.int64)
+    order = rng.permutation(len(design))[:rounds]
+    grp = np.zeros((len(order), n), dtype=np.int64)
+    group_ids = np.arange(n_groups)
     for out, r in enumerate(order):
-        for g, members in enumerate(design[r]):
-            grp[out, perm[members]] = g
+        people = list(itertools.chain.from_iterable(design[r]))
+        grp[out, perm[people]] = np.repeat(group_ids, [len(g) for g in design[r]])
     extras = perm[base:]
     complete = not len(extras) and len(design) * sum(s * (s - 1) // 2 for s in sizes) == (
         n * (n - 1) // 2
     )
     if len(extras):
         counts = np.zeros((n, n), dtype=np.int64)
-        for r in range(len(design)):
+        for r in range(len(order)):
             taken = np.zeros(n_groups, dtype=bool)
             for e in extras:
                 onehot = grp[r][:, None] == np.arange(n_groups)[None, :]
@@ -242,9 +247,9 @@ def _relabel(
     best_names = names.copy()
     tabu_until = np.zeros(n, dtype=np.int64)
     it = since = 0
+    dp = d @ p
     while current > 0 and since < 50 * n and time.monotonic() < deadline:
         it += 1
-        dp = d @ p
         diag = np.diag(dp)
         delta = dp + dp.T - diag[:, None] - diag[None, :] + 2.0 * d * p
         np.fill_diagonal(delta, np.inf)
@@ -257,8 +262,12 @@ def _relabel(
         choices = np.flatnonzero(scored <= low + 1e-12)
         a, b = np.unravel_index(choices[rng.integers(len(choices))], scored.shape)
         names[[a, b]] = names[[b, a]]
+        # Swapping rows a, b of p shifts every column of d @ p by a rank-one term; columns
+        # a and b also swap entries, so those two are recomputed.
+        dp += np.outer(d[:, a] - d[:, b], p[b] - p[a])
         p[[a, b], :] = p[[b, a], :]
         p[:, [a, b]] = p[:, [b, a]]
+        dp[:, [a, b]] = d @ p[:, [a, b]]
         current += float(low)
         tabu_until[[a, b]] = it + int(rng.integers(5, 15))
         if current < best_cost - 1e-12:
