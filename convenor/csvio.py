@@ -141,9 +141,12 @@ def _header(path: str, reader: _Rows, required: Sequence[str], example: str) -> 
     for name in required:
         if name not in columns:
             found = ", ".join(columns)
+            fix = f"the first line must name the columns: {example}"
+            if any(";" in cell or "\t" in cell for cell in cells):
+                # Spreadsheets in many locales save "CSV" with semicolons or tabs.
+                fix = f"separate the values with commas, not semicolons or tabs: {example}"
             raise InputError(
-                f'{path} line {line}: no "{name}" column in the header (found: {found}); '
-                f"the first line must name the columns: {example}"
+                f'{path} line {line}: no "{name}" column in the header (found: {found}); {fix}'
             )
     return columns
 

@@ -148,11 +148,11 @@ def test_blank_attributes_do_not_count_as_the_same(
     assert json.loads(out)["summary"]["same_attribute_pairs"] == {"organisation": 0}
 
 
-def test_byte_order_mark_and_spaces_are_tolerated(
+def test_byte_order_mark_crlf_and_spaces_are_tolerated(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
     path = tmp_path / "bom.csv"
-    path.write_bytes("\ufeffID , Name\n a ,Ann\n\nb, Bo\n,\n".encode())
+    path.write_bytes("\ufeffID , Name\r\n a ,Ann\r\n\r\nb, Bo\r\n,\r\n".encode())
     status, out, _ = run(capsys, str(path))
     assert status == 0
     assert {row["person_id"] for row in rows(out)} == {"a", "b"}
@@ -254,6 +254,7 @@ def test_want_pairs_are_put_together(tmp_path: Path, capsys: pytest.CaptureFixtu
 BAD_PEOPLE = [
     ("name\nAnn\n", 'people.csv line 1: no "id" column in the header (found: name)'),
     ("", "people.csv line 1: the file is empty"),
+    ("id;name\np1;Ann\n", "separate the values with commas, not semicolons or tabs"),
     ("id,name\np1,A\np2,B\np1,C\n", 'people.csv line 4: id "p1" appears again (first on line 2)'),
     ("id,name\np1,A\n ,B\n", "people.csv line 3: the id is empty"),
     ("id,name\np1,A\np2,B,extra\n", "people.csv line 3: 3 values but the header has 2 columns"),
