@@ -13,10 +13,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from convenor.accounts.models import normalise_email
 from convenor.programmes.models import Invite, Participant, Programme
@@ -173,14 +175,19 @@ def _check_header(names: list[str], header: list[str]) -> None:
         )
 
 
+@cache
+def _limits() -> dict[str, int]:
+    """Each column's maximum length, from the model (asked once: a file has thousands of rows)."""
+    fields = {column: Participant._meta.get_field(name) for column, name in COLUMNS.items()}
+    return {column: getattr(field, "max_length", None) or 0 for column, field in fields.items()}
+
+
 def _field_problems(values: dict[str, str]) -> list[str]:
     problems = []
     if not values.get("display_name"):
         problems.append("The name is missing.")
-    for column, name in COLUMNS.items():
-        limit = getattr(Participant._meta.get_field(name), "max_length", None)
-        value = values.get(name, "")
-        if limit is not None and len(value) > limit:
+    for column, limit in _limits().items():
+        if limit and len(values.get(COLUMNS[column], "")) > limit:
             problems.append(f"The {column} is longer than {limit} characters.")
     email = values.get("email", "")
     if email:
@@ -235,16 +242,29 @@ def check_rows(programme: Programme, entries: Iterable[tuple[int, dict[str, str]
     return rows
 
 
-def invite_state(person: Participant, now: datetime | None = None) -> tuple[str, Invite | None]:
-    """How far a person has come in: (joined | none | active | expired | revoked, latest link).
+@dataclass(frozen=True)
+class InviteState:
+    """How far a person has come in: `kind` is joined, none, active, expired or revoked."""
 
-    Uses `person.invites.all()`, so prefetch them for a list. Someone who registered with the
-    open link has no personal link but has agreed to the ground rules, which counts as joined.
+    kind: str
+    latest: Invite | None
+    label: str
+
+
+def invite_state(person: Participant, now: datetime | None = None) -> InviteState:
+    """The person's invite state from `person.invites.all()` (prefetch them for a list).
+
+    Someone who registered with the open link has no personal link; they count as joined once
+    they have agreed to the ground rules.
     """
     invites = sorted(person.invites.all(), key=lambda invite: invite.created_at, reverse=True)
     latest = invites[0] if invites else None
     if person.agreed_ground_rules_at is not None or any(i.redeemed_at for i in invites):
-        return "joined", latest
+        return InviteState("joined", latest, "Joined")
     if latest is None:
-        return "none", None
-    return latest.status(now or timezone.now()), latest
+        return InviteState("none", None, "No link yet")
+    kind = latest.status(now or timezone.now())
+    if kind == "active":
+        until = date_format(timezone.localtime(latest.expires_at), "j M Y")
+        return InviteState(kind, latest, f"Link valid until {until}")
+    return InviteState(kind, latest, "Link expired" if kind == "expired" else "Link withdrawn")

@@ -52,9 +52,12 @@ def import_participants(
         people = []
         for row in rows:
             person = Participant(programme=fresh, **row.values)
-            # Uniqueness was checked for the whole file at once above (one query, not two per
-            # row); the database constraints still stand behind it.
-            person.full_clean(validate_unique=False, validate_constraints=False)
+            # Uniqueness was checked for the whole file at once above, and the programme is
+            # locked: per-row queries for them would take seconds for a big file. The database
+            # constraints still stand behind it.
+            person.full_clean(
+                exclude=["programme"], validate_unique=False, validate_constraints=False
+            )
             people.append(person)
         try:
             with transaction.atomic():

@@ -9,6 +9,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
@@ -40,6 +41,8 @@ from convenor.programmes.people_forms import (
     ValidDaysForm,
 )
 
+# An organisation-wide trial can have thousands of people; a cohort fits on one page.
+PEOPLE_PER_PAGE = 200
 # The parsed rows travel from the preview to the confirmation in a signed hidden field, so the
 # file need not be uploaded twice and nothing is kept on the server for an abandoned preview.
 PREVIEW_MAX_AGE = timedelta(hours=2)
@@ -63,9 +66,12 @@ def _context(membership: Membership, **extra: Any) -> dict[str, Any]:
 
 def people_list(request: HttpRequest, programme_id: UUID) -> HttpResponse:
     membership = get_programme_for_facilitator(request, programme_id)
-    people = membership.programme.participants.prefetch_related("invites")
-    rows = [(person, *invite_state(person)) for person in people]
-    return render(request, "programmes/people/list.html", _context(membership, rows=rows))
+    people = membership.programme.participants.order_by("display_name", "created_at")
+    people = people.prefetch_related("invites")
+    page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [(person, invite_state(person)) for person in page.object_list]
+    context = _context(membership, rows=rows, page=page)
+    return render(request, "programmes/people/list.html", context)
 
 
 def person_add(request: HttpRequest, programme_id: UUID) -> HttpResponse:
@@ -142,8 +148,7 @@ def person_link(request: HttpRequest, programme_id: UUID, participant_id: UUID) 
                 url=invite_url(request, issued.token),
             )
             return render(request, "programmes/invites/link_created.html", context)
-    state, latest = invite_state(person)
-    context = _context(membership, person=person, form=form, state=state, latest=latest)
+    context = _context(membership, person=person, form=form, state=invite_state(person))
     status = 400 if form.errors else 200
     return render(request, "programmes/people/link.html", context, status=status)
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from convenor.accounts.models import User
-from convenor.programmes import actions
+from convenor.programmes import actions, people_actions, people_views
 from convenor.programmes.models import Invite, Participant, Programme
 
 XSS_NAME = '<script>alert("name")</script>'
@@ -65,7 +65,7 @@ def test_list_shows_people_with_their_invite_state(
 
     assert response.status_code == 200
     check_response(response)
-    rows = {person.display_name: state for person, state, _ in response.context["rows"]}
+    rows = {person.display_name: state.kind for person, state in response.context["rows"]}
     assert rows == {
         "Priya Participant": "joined",
         "Omar Other": "none",
@@ -305,3 +305,18 @@ def test_navigation_links_to_people(facilitator_client: Client, programme: Progr
     html = page.content.decode()
     assert f'href="{people_url(programme)}"' in html
     assert f'href="{reverse("programmes:registration", args=[programme.pk])}"' in html
+
+
+def test_a_big_cohort_is_listed_in_pages(
+    facilitator_client: Client, programme: Programme, facilitator: User
+) -> None:
+    rows = [(n, {"display_name": f"Person {n:03d}"}) for n in range(205)]
+    people_actions.import_participants(programme, facilitator, rows)
+    first = facilitator_client.get(people_url(programme))
+    assert len(first.context["rows"]) == people_views.PEOPLE_PER_PAGE
+    assert "205 people in Moving more together: 1 to 200" in first.content.decode()
+    second = facilitator_client.get(people_url(programme), {"page": "2"})
+    assert [p.display_name for p, _ in second.context["rows"]] == [
+        f"Person {n:03d}" for n in range(200, 205)
+    ]
+    assert facilitator_client.get(people_url(programme), {"page": "nonsense"}).status_code == 200
