@@ -143,6 +143,13 @@ def validate(problem: Problem) -> None:
                     )
             if a == b:
                 raise MatchingError(f"{name} pair ({a!r}, {b!r}) names the same person twice")
+    for r, rnd in enumerate(problem.history):
+        # A round given as a group, or a group as an id, would silently read ids letter by letter.
+        if isinstance(rnd, str) or str in set(map(type, rnd)):
+            raise MatchingError(
+                f"history round {r} holds a bare id; history is a list of rounds, each a list "
+                "of groups, each a list of ids"
+            )
     if len(set(problem.mix)) != len(problem.mix):
         raise MatchingError(f"mix columns must be distinct, got {list(problem.mix)!r}")
 
@@ -215,7 +222,9 @@ def attribute_codes(problem: Problem) -> IntArray:
     for c, column in enumerate(problem.mix):
         # The empty value takes code 0 here and becomes -1 below.
         values: dict[str, int] = {"": 0}
-        raw = [values.setdefault(p.attributes.get(column, ""), len(values)) for p in problem.people]
+        raw = [
+            values.setdefault(p.attributes.get(column) or "", len(values)) for p in problem.people
+        ]
         codes[c] = np.asarray(raw, dtype=np.int64) - 1
     return codes
 
