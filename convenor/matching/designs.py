@@ -240,6 +240,124 @@ def affine_plane(q: int) -> Schedule:
     return affine_geometry(q, 2)
 
 
+def develop(bases: list[list[list[int]]], m: int, k: int, f: int) -> Schedule:
+    """Rotate each base round through Z_m: person c*m + x goes to c*m + (x + j) % m in round j;
+    the f people from k*m on stay fixed. Base rounds come first-to-last, m rounds each.
+    """
+    return [
+        [[p if p >= k * m else p - p % m + (p % m + j) % m for p in g] for g in base]
+        for base in bases
+        for j in range(m)
+    ]
+
+
+# Base rounds of cyclic designs found by this package's own search (_tabu_cyclic), keyed by
+# (people, group size) -> ((m, k, f), base rounds); `develop` turns them into m rounds each.
+# Stored because they take the search seconds to find, and the tests check each one.
+CYCLIC_BASES: dict[tuple[int, int], tuple[tuple[int, int, int], list[list[list[int]]]]] = {
+    # 6 groups of 3 for 8 rounds (a nearly Kirkman triple system on 18 points).
+    (18, 3): (
+        (4, 4, 2),
+        [
+            [[0, 5, 12], [1, 2, 4], [3, 11, 16], [6, 8, 9], [7, 13, 17], [10, 14, 15]],
+            [[0, 9, 15], [1, 5, 14], [2, 8, 17], [3, 10, 13], [4, 12, 16], [6, 7, 11]],
+        ],
+    ),
+    # 7 groups of 3 for 10 rounds: a Kirkman triple system on 21 points.
+    (21, 3): (
+        (5, 4, 1),
+        [
+            [
+                [0, 1, 14],
+                [2, 9, 20],
+                [3, 10, 15],
+                [4, 17, 19],
+                [5, 8, 11],
+                [6, 7, 18],
+                [12, 13, 16],
+            ],
+            [
+                [0, 2, 5],
+                [1, 11, 17],
+                [3, 9, 14],
+                [4, 8, 18],
+                [6, 10, 13],
+                [7, 15, 16],
+                [12, 19, 20],
+            ],
+        ],
+    ),
+    # 6 groups of 4 for 6 rounds.
+    (24, 4): (
+        (3, 8, 0),
+        [
+            [
+                [0, 5, 11, 19],
+                [1, 10, 12, 16],
+                [2, 14, 20, 23],
+                [3, 13, 15, 18],
+                [4, 6, 8, 17],
+                [7, 9, 21, 22],
+            ],
+            [
+                [0, 1, 7, 23],
+                [2, 5, 9, 16],
+                [3, 4, 12, 22],
+                [6, 10, 13, 14],
+                [8, 11, 18, 20],
+                [15, 17, 19, 21],
+            ],
+        ],
+    ),
+    # 8 groups of 3 for 11 rounds (a nearly Kirkman triple system on 24 points).
+    (24, 3): (
+        (11, 2, 2),
+        [
+            [
+                [0, 6, 11],
+                [1, 2, 9],
+                [3, 15, 23],
+                [4, 14, 21],
+                [5, 13, 19],
+                [7, 16, 22],
+                [8, 10, 12],
+                [17, 18, 20],
+            ],
+        ],
+    ),
+    # 10 groups of 3 for 14 rounds (a nearly Kirkman triple system on 30 points).
+    (30, 3): (
+        (7, 4, 2),
+        [
+            [
+                [0, 4, 23],
+                [1, 6, 15],
+                [2, 8, 11],
+                [3, 25, 28],
+                [5, 9, 10],
+                [7, 12, 27],
+                [13, 16, 20],
+                [14, 22, 29],
+                [17, 19, 26],
+                [18, 21, 24],
+            ],
+            [
+                [0, 8, 17],
+                [1, 14, 25],
+                [2, 22, 23],
+                [3, 10, 21],
+                [4, 5, 16],
+                [6, 9, 29],
+                [7, 24, 26],
+                [11, 15, 27],
+                [12, 20, 28],
+                [13, 18, 19],
+            ],
+        ],
+    ),
+}
+
+
 def _candidates(n: int, size: int) -> Iterator[Schedule]:
     if size == 2 and n % 2 == 0 and n >= 2:
         yield round_robin(n)
@@ -247,6 +365,9 @@ def _candidates(n: int, size: int) -> Iterator[Schedule]:
         yield odd_pairs(n)
     if size == 2:
         return  # the round robin and odd_pairs above beat every other design for pairs
+    if (n, size) in CYCLIC_BASES:
+        layout, bases = CYCLIC_BASES[n, size]
+        yield develop(bases, *layout)
     dim = 2
     while size**dim <= n:
         if size**dim == n and prime_power(size) and size <= MAX_FIELD_ORDER:

@@ -67,6 +67,15 @@ def test_transversal_design(k: int, m: int, expected: int) -> None:
     assert_design(rounds, k * m, {k})
 
 
+@pytest.mark.parametrize("key", sorted(designs.CYCLIC_BASES))
+def test_stored_cyclic_bases_develop_into_designs(key: tuple[int, int]) -> None:
+    n, size = key
+    layout, bases = designs.CYCLIC_BASES[key]
+    rounds = designs.develop(bases, *layout)
+    assert len(rounds) == layout[0] * len(bases)
+    assert_design(rounds, n, {size})
+
+
 def test_transversal_rejects_groups_larger_than_the_smallest_factor() -> None:
     with pytest.raises(ValueError, match="smallest prime-power factor of 12"):
         designs.transversal(4, 12)
@@ -89,7 +98,17 @@ def test_field_rejects_non_prime_powers() -> None:
 
 @pytest.mark.parametrize(
     ("n", "size", "rounds"),
-    [(32, 4, 9), (25, 5, 6), (30, 2, 29), (101, 2, 97), (27, 3, 13), (36, 3, 13), (15, 3, 5)],
+    [
+        (32, 4, 9),
+        (25, 5, 6),
+        (30, 2, 29),
+        (101, 2, 97),
+        (27, 3, 13),
+        (36, 3, 13),
+        (15, 3, 5),
+        (21, 3, 10),
+        (30, 3, 14),
+    ],
 )
 def test_best_design_picks_the_longest(n: int, size: int, rounds: int) -> None:
     design = designs.best_design(n, size)
@@ -98,6 +117,6 @@ def test_best_design_picks_the_longest(n: int, size: int, rounds: int) -> None:
     assert_design(design, n, {size, size + 1} if size == 2 else {size})
 
 
-@pytest.mark.parametrize(("n", "size"), [(18, 3), (24, 4), (36, 6), (9, 2), (1, 2)])
+@pytest.mark.parametrize(("n", "size"), [(34, 3), (40, 4), (36, 6), (9, 2), (1, 2)])
 def test_best_design_is_none_where_no_construction_applies(n: int, size: int) -> None:
     assert designs.best_design(n, size) is None

@@ -6,10 +6,12 @@ import time
 from collections import Counter
 from itertools import combinations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from convenor.matching import _tabu, _tabu_cyclic
 from convenor.matching.schedule import group_sizes, schedule
 
 Plan = list[list[list[int]]]
@@ -43,6 +45,10 @@ def assert_partitions(plan: Plan, n: int, size: int, rounds: int) -> None:
         (32, 4, 9),  # 8 groups of 4 for 9 rounds: transversal design plus split columns
         (25, 5, 6),  # affine plane of order 5
         (27, 3, 13),  # AG(3, 3)
+        (18, 3, 8),  # stored cyclic designs
+        (24, 4, 6),
+        (21, 3, 10),
+        (30, 3, 13),
     ],
 )
 def test_designs_reach_zero_repeats_at_once(n: int, size: int, rounds: int) -> None:
@@ -53,11 +59,38 @@ def test_designs_reach_zero_repeats_at_once(n: int, size: int, rounds: int) -> N
     assert repeats(plan) == 0
 
 
-@pytest.mark.parametrize(("n", "size", "rounds"), [(15, 3, 7), (9, 2, 6)])
+@pytest.mark.parametrize(
+    ("n", "size", "rounds"),
+    [
+        (15, 3, 7),  # Kirkman's schoolgirls, found by the cyclic search
+        (9, 2, 6),  # odd pairs below 11: the general search from a round robin on 8
+        (33, 4, 7),  # 8 groups, one of five: a design for 32 plus one person, repaired
+    ],
+)
 def test_search_reaches_zero_repeats(n: int, size: int, rounds: int) -> None:
-    plan = schedule(n, size, rounds, seed=1, time_limit=10.0)
+    plan = schedule(n, size, rounds, seed=1, time_limit=20.0)
     assert_partitions(plan, n, size, rounds)
     assert repeats(plan) == 0
+
+
+@pytest.mark.parametrize(
+    ("n", "size", "rounds", "layout"),
+    [(24, 4, 6, (3, 8, 0)), (18, 3, 8, (4, 4, 2)), (30, 3, 13, (13, 2, 4))],
+)
+def test_cyclic_search_finds_the_stored_kind_of_design(
+    n: int, size: int, rounds: int, layout: tuple[int, int, int]
+) -> None:
+    # The stored designs came from this search; it must still find such designs by itself.
+    assert layout in _tabu_cyclic.layouts(n, group_sizes(n, size), rounds)
+    plan = _tabu_cyclic.search(
+        group_sizes(n, size),
+        rounds,
+        layout,
+        rng=np.random.default_rng(0),
+        deadline=time.monotonic() + 60,
+        max_iterations=20_000,
+    )
+    assert int(_tabu.pair_counts(plan).max()) == 1
 
 
 def test_beyond_a_complete_design_repeats_are_the_oldest() -> None:
@@ -87,6 +120,21 @@ def test_met_pairs_are_avoided_when_possible() -> None:
     plan = schedule(20, 2, 6, seed=4, met=met)
     assert_partitions(plan, 20, 2, 6)
     assert repeats(plan, met) == 0
+
+
+def test_unavoidable_repeats_fall_on_the_pairs_that_met_longest_ago() -> None:
+    # Four people have met everyone; of the three possible pairings, {0,2}+{1,3} is oldest.
+    met = {(0, 1): 5, (2, 3): 5, (0, 3): 3, (1, 2): 3, (0, 2): 1, (1, 3): 1}
+    for seed in range(5):
+        assert schedule(4, 2, 1, seed=seed, met=met) == [[[0, 2], [1, 3]]]
+
+
+def test_a_plan_beyond_the_limit_has_the_fewest_repeats_there_can_be() -> None:
+    # 9 people in threes meet at most 8 others each: the fifth round repeats at least 9 pairs
+    # (every one of its 9 pairs, since AG(2, 3) has used up all 36 pairs in four rounds).
+    plan = schedule(9, 3, 5, seed=0, time_limit=2.0)
+    assert_partitions(plan, 9, 3, 5)
+    assert repeats(plan) == 9
 
 
 def test_group_sizes_spread_the_remainder() -> None:
