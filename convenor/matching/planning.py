@@ -14,7 +14,7 @@ from .engine import evaluate, solve_round, to_grouping
 from .schedule import schedule
 from .types import Grouping, MatchingError, Problem
 
-# The schedule's tabu search keeps n x n tables; beyond this it is not worth its memory.
+# The schedule's tabu search and the polish keep n x n tables; beyond this not worth it.
 _SCHEDULE_MAX_PEOPLE = 1000
 
 
@@ -72,10 +72,12 @@ def _polish(problem: Problem, groupings: list[Grouping], deadline: float) -> lis
     Round by round, a round cannot see the rounds after it; here each round may trade
     partners for better mixing as long as that meets nobody the plan meets elsewhere.
     """
-    base = build(problem)
-    n = base.n
-    if base.dense is None or n < 4 or any(g.unmatched for g in groupings):
+    n = len(problem.people)
+    # Each round copies an n x n table, so this stays with the sizes a schedule is tried for.
+    if not 4 <= n <= _SCHEDULE_MAX_PEOPLE or any(g.unmatched for g in groupings):
         return groupings
+    base = build(problem, dense=True)
+    assert base.dense is not None
     grids = [padded([[base.index[p] for p in g] for g in r.groups], n) for r in groupings]
     meets = np.zeros((n + 1, n + 1), dtype=np.int64)
     for grid in grids:
