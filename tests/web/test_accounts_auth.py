@@ -100,3 +100,17 @@ def test_tampered_reset_link_is_refused(facilitator: User) -> None:
     url = reverse("accounts:password_reset_confirm", kwargs={"uidb64": "MQ", "token": "bad-token"})
     response = Client().get(url)
     assert "This link does not work" in response.content.decode()
+
+
+def test_password_reset_emails_are_rate_limited(facilitator: User) -> None:
+    url = reverse("accounts:password_reset")
+    for _ in range(4):
+        response = Client().post(url, {"email": facilitator.email}, REMOTE_ADDR="10.0.0.9")
+        assert response["Location"] == reverse("accounts:password_reset_done")
+    assert len(mail.outbox) == 3  # the fourth looked the same but sent nothing
+
+    for n in range(6):
+        Client().post(url, {"email": f"p{n}@example.org"}, REMOTE_ADDR="10.0.0.9")
+    blocked = Client().post(url, {"email": "last@example.org"}, REMOTE_ADDR="10.0.0.9")
+    assert blocked.status_code == 200
+    assert "Too many reset requests from here" in blocked.content.decode()
