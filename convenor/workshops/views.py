@@ -59,7 +59,10 @@ def _runsheet_url(session: Session, anchor: str = "") -> str:
 
 def session_list(request: HttpRequest, programme_id: UUID) -> HttpResponse:
     membership = get_programme_for_facilitator(request, programme_id)
-    sessions = membership.programme.sessions.annotate(segment_count=Count("segments"))
+    # An explicit order: Django drops Meta.ordering from queries with GROUP BY.
+    sessions = membership.programme.sessions.annotate(segment_count=Count("segments")).order_by(
+        "starts_at", "position"
+    )
     context = _context(membership, sessions=sessions, nav_active="sessions")
     return render(request, "workshops/session_list.html", context)
 
@@ -257,6 +260,7 @@ def runsheet_duplicate(request: HttpRequest, programme_id: UUID, session_id: UUI
         membership.programme.sessions.exclude(pk=session.pk)
         .annotate(segment_count=Count("segments"))
         .filter(segment_count__gt=0)
+        .order_by("starts_at", "position")
     )
     sources = [(other, other.segment_count) for other in others]
     form = DuplicateForm(request.POST or None, sources=sources)

@@ -590,3 +590,22 @@ def test_user_text_is_inert_everywhere(
         assert "<script>alert" not in text and "<img src=x" not in text, page
         assert "<svg onload" not in text, page
         assert "&lt;script&gt;alert" in text, page
+
+
+def test_session_list_is_in_date_order_whatever_the_order_of_creation(
+    programme: Programme, facilitator: User, facilitator_client: Client
+) -> None:
+    for title, day in (("Third", 20), ("First", 2), ("Second", 10)):
+        actions.create_session(
+            programme,
+            facilitator,
+            title=f"Session {title}",
+            starts_on=date(2027, 5, day),
+            start_time=time(9, 0),
+            time_zone="Europe/London",
+            duration_minutes=60,
+            format="online",
+        )
+    text = facilitator_client.get(url("sessions", programme.pk)).content.decode()
+    positions = [text.index(f"Session {title}") for title in ("First", "Second", "Third")]
+    assert positions == sorted(positions)
