@@ -5,7 +5,8 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -22,6 +23,11 @@ from convenor.programmes.forms import CofacilitatorForm, ProgrammeForm
 from convenor.programmes.models import Programme
 
 
+def _posted(request: HttpRequest) -> QueryDict | None:
+    """Form data for a POST (even an empty one, which must show errors), None otherwise."""
+    return request.POST if request.method == "POST" else None
+
+
 def _user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
@@ -29,15 +35,16 @@ def _user(request: HttpRequest) -> User:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    # Open programmes first; NULL ordering differs between SQLite and PostgreSQL, so say it.
     programmes = Programme.objects.filter(facilitations__user=_user(request)).order_by(
-        "archived_at", "-created_at"
+        F("archived_at").asc(nulls_first=True), "-created_at"
     )
     return render(request, "programmes/home.html", {"programmes": programmes})
 
 
 @login_required
 def create(request: HttpRequest) -> HttpResponse:
-    form = ProgrammeForm(request.POST or None)
+    form = ProgrammeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             programme = actions.create_programme(_user(request), **form.cleaned_data)
@@ -66,7 +73,7 @@ def dashboard(request: HttpRequest, programme_id: UUID) -> HttpResponse:
 def edit(request: HttpRequest, programme_id: UUID) -> HttpResponse:
     membership = get_programme_for_facilitator(request, programme_id, for_write=True)
     programme = membership.programme
-    form = ProgrammeForm(request.POST or None, instance=programme)
+    form = ProgrammeForm(_posted(request), instance=programme)
     if request.method == "POST" and form.is_valid():
         try:
             actions.update_programme(programme, _user(request), **form.cleaned_data)
@@ -109,7 +116,7 @@ def facilitators(request: HttpRequest, programme_id: UUID) -> HttpResponse:
         request, programme_id, for_write=request.method == "POST"
     )
     programme = membership.programme
-    form = CofacilitatorForm(request.POST or None)
+    form = CofacilitatorForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             added = actions.add_cofacilitator(programme, _user(request), form.cleaned_data["email"])

@@ -286,3 +286,23 @@ def test_a_participant_of_one_programme_is_an_outsider_in_another(
 def test_default_ground_rules_are_our_own_words() -> None:
     for phrase in ["Chatham House rule", "Cameras are optional", "Listen properly", "respect"]:
         assert phrase in DEFAULT_GROUND_RULES
+
+
+def test_an_empty_post_shows_errors(facilitator_client: Client, programme: Programme) -> None:
+    for url in (
+        reverse("programmes:create"),
+        reverse("programmes:edit", args=[programme.pk]),
+        reverse("programmes:facilitators", args=[programme.pk]),
+    ):
+        response = facilitator_client.post(url, {})
+        assert response.status_code == 200
+        assert "This field is required." in response.content.decode(), url
+
+
+def test_home_lists_open_programmes_before_archived_ones(
+    facilitator: User, facilitator_client: Client, programme: Programme
+) -> None:
+    actions.archive_programme(programme, facilitator)
+    actions.create_programme(facilitator, name="Still running")
+    html = facilitator_client.get(reverse("programmes:home")).content.decode()
+    assert html.index("Still running") < html.index("Moving more together")
