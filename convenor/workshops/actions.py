@@ -183,8 +183,10 @@ def update_segment(segment: Segment, actor: User, **changes: Any) -> Segment:
     """Change a segment's title, kind, duration, notes or prompts."""
     _check_fields(changes, SEGMENT_FIELDS)
     with transaction.atomic():
-        _lock(segment.session)
-        fresh = Segment.objects.get(pk=segment.pk)
+        locked = _lock(segment.session)
+        fresh = Segment.objects.filter(pk=segment.pk, session=locked).first()
+        if fresh is None:
+            raise ValidationError("This segment is no longer in the run-sheet.")
         for key, value in _clean_text(changes).items():
             setattr(fresh, key, value)
         fresh.full_clean()

@@ -315,3 +315,15 @@ def test_archived_programmes_feed_stops(programme: Programme, facilitator: User)
     token = actions.create_calendar_feed(programme, facilitator)
     programme_actions.archive_programme(programme, facilitator)
     assert actions.programme_for_feed_token(token) is None
+
+
+def test_editing_a_segment_deleted_meanwhile_is_refused(
+    three: list[Segment], made: Session, facilitator: User
+) -> None:
+    stale = Segment.objects.get(pk=three[1].pk)
+    actions.delete_segment(three[1], facilitator)
+    with pytest.raises(ValidationError, match="no longer in the run-sheet"):
+        actions.update_segment(stale, facilitator, title="Back from the dead")
+    with pytest.raises(ValidationError, match="no longer in the run-sheet"):
+        actions.move_segment(stale, facilitator, "up")
+    assert titles(made) == ["One", "Three"]
