@@ -188,7 +188,7 @@ def search(
     rng: np.random.Generator,
     deadline: float,
     floor: float = 0.0,
-    patience: int = 3000,
+    patience: int | None = None,
     max_iterations: int | None = None,
     orbits: Orbits | None = None,
 ) -> IntArray:
@@ -196,7 +196,7 @@ def search(
 
     Stops at `deadline` (a time.monotonic() value), after `max_iterations`, at cost 0, or when
     the best cost is within one repeat of `floor` (a proven lower bound) and `patience`
-    iterations brought no gain.
+    iterations (by default 20 per person) brought no gain in the recency surcharges.
     With `orbits`, the cost counts reused classes instead of repeated pairs (weights unused).
     """
     n_rounds, n = grp.shape
@@ -206,12 +206,13 @@ def search(
     best, best_grp = st.cost, st.grp.copy()
     tabu_until = np.zeros((n_rounds, n), dtype=np.int64)
     since_best = 0
+    idle_limit = 20 * n + 100 if patience is None else patience
     stall = max(300, STALL_PER_PERSON * n)
     tiny = w.again * 1e-9
     people = np.arange(n)
     it = 0
     while best > tiny and time.monotonic() < deadline:
-        if best - floor < 1.0 and since_best > patience:
+        if best - floor < 1.0 and since_best > idle_limit:
             break
         if max_iterations is not None and it >= max_iterations:
             break

@@ -24,6 +24,7 @@ FloatArray = npt.NDArray[np.float64]
 # Renaming a design's people costs O(n^2) a step; for larger n the tabu search repairs
 # clashes with the history faster than renaming does.
 RELABEL_MAX_PEOPLE = 400
+FREEDOM_MAX_PEOPLE = 250
 
 
 def group_sizes(n: int, size: int) -> list[int]:
@@ -81,17 +82,20 @@ def schedule(
             return _to_lists(grp[np.arange(rounds) % design_rounds], len(sizes))
 
     floor = _floor(n, sizes, rounds, recency)
-    layouts = _tabu_cyclic.layouts(n, sizes, rounds) if floor == 0 and not has_history else []
+    layouts = _tabu_cyclic.layouts(n, sizes, rounds) if floor == 0 else []
     best: IntArray | None = None
     best_cost = np.inf
     # A portfolio of restarts with doubling iteration budgets: cyclic searches (which find
-    # designs like Kirkman's quickly when they exist), then the general search from the
-    # design and a greedy start.
+    # designs like Kirkman's quickly when they exist; with history, renamed to dodge it and
+    # then repaired by the general search), then the general search from the design and a
+    # greedy start.
     # Budgets count iterations, not seconds, so a plan found before the time limit does not
     # depend on the machine's speed.
     for attempt in itertools.count():
         budget = 2000 * 2**attempt
-        for member in range(len(layouts), -1, -1):
+        # With history the general search, which sees it, goes first.
+        members = range(len(layouts) + 1) if has_history else range(len(layouts), -1, -1)
+        for member in members:
             rng = np.random.default_rng([seed, attempt, member])
             if member == 0:
                 start = _start(n, sizes, rounds, weights, design, rng, deadline, time_limit)
@@ -114,6 +118,19 @@ def schedule(
                     max_iterations=budget,
                 )
                 plan = found[:, rng.permutation(n)]
+                if has_history:
+                    if n <= RELABEL_MAX_PEOPLE:
+                        until = min(deadline, time.monotonic() + 0.2 * time_limit)
+                        plan = _relabel(plan, weights, rng, until)
+                    plan = _tabu.search(
+                        plan,
+                        len(sizes),
+                        weights,
+                        rng=rng,
+                        deadline=deadline,
+                        floor=floor,
+                        max_iterations=budget,
+                    )
             cost = _tabu.total_cost(_tabu.pair_counts(plan), weights)
             if cost < best_cost:
                 best, best_cost = plan, cost
@@ -145,8 +162,12 @@ def _start(
             grp = _relabel(grp, weights, rng, relabel_until)
         plan[:done] = grp
     counts = _tabu.pair_counts(plan[:done]) if done else np.zeros((n, n), dtype=np.int64)
+    slots = np.repeat(np.arange(len(sizes)), sizes)
     for r in range(done, rounds):
-        plan[r] = _greedy_round(sizes, counts, weights, rng)
+        if time.monotonic() < deadline:
+            plan[r] = _greedy_round(sizes, counts, weights, rng)
+        else:
+            plan[r] = rng.permutation(slots)  # out of time: any valid round will do
         counts += plan[r][:, None] == plan[r][None, :]
         np.fill_diagonal(counts, 0)
     return plan
@@ -202,7 +223,7 @@ def _from_design(
     if design is None and size == 2 and n % 2:
         base = n - 1
         design = best_design(base, size)
-    if design is None or any(len(r) != n_groups for r in design) or base > n:
+    if design is None or any(len(r) != n_groups for r in design) or not 0 <= n - base <= n_groups:
         return None
     perm = rng.permutation(n)
     order = rng.permutation(len(design))[:rounds]
@@ -292,25 +313,28 @@ def _greedy_round(
     add = np.where(counts == 0, w.first, w.again)
     unmet = ((counts == 0) & (w.first == 0)).astype(np.float64)
     np.fill_diagonal(unmet, 0.0)
-    freedom = unmet @ unmet.T if n <= 600 else np.zeros((n, n))
+    # Freedom is a cubic matrix product; past a few hundred people it costs more than it guides.
+    freedom = unmet @ unmet.T if n <= FREEDOM_MAX_PEOPLE else np.zeros((n, n))
     scale = 1.0 / (n + 1.0)
     grp = np.full(n, -1, dtype=np.int64)
     free = np.ones(n, dtype=bool)
+    met_so_far = (counts > 0).sum(axis=1) + (w.first > 0).sum(axis=1) + rng.random(n)
     for g, s in enumerate(sizes):
         # Start each group from the most constrained person left: the one who has met the most.
-        met_so_far = (counts > 0).sum(axis=1) + (w.first > 0).sum(axis=1) + rng.random(n)
         first = int(np.argmax(np.where(free, met_so_far, -np.inf)))
         group = [first]
         free[first] = False
+        # Running sums over the group's members (rows, as add and freedom are symmetric).
+        cost_in = add[first].copy()
+        shared = freedom[first].copy()
         while len(group) < s:
-            score = (
-                add[:, group].sum(axis=1)
-                - scale * freedom[:, group].sum(axis=1) / (n * len(group) + 1.0)
-                + rng.random(n) * scale * 1e-3
-            )
+            score = cost_in - scale * shared / (n * len(group) + 1.0)
+            score += rng.random(n) * scale * 1e-3
             pick = int(np.argmin(np.where(free, score, np.inf)))
             group.append(pick)
             free[pick] = False
+            cost_in += add[pick]
+            shared += freedom[pick]
         grp[group] = g
     return grp
 

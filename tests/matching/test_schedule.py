@@ -147,13 +147,13 @@ def test_group_sizes_spread_the_remainder() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    n=st.integers(min_value=0, max_value=24),
+    n=st.integers(min_value=0, max_value=40),
     size=st.integers(min_value=2, max_value=6),
-    rounds=st.integers(min_value=0, max_value=5),
+    rounds=st.integers(min_value=0, max_value=6),
     seed=st.integers(min_value=0, max_value=2**32 - 1),
 )
 def test_every_round_partitions_everyone(n: int, size: int, rounds: int, seed: int) -> None:
-    plan = schedule(n, size, rounds, seed=seed, time_limit=0.2)
+    plan = schedule(n, size, rounds, seed=seed, time_limit=0.1)
     assert len(plan) == rounds
     for groups in plan:
         assert sorted(p for g in groups for p in g) == list(range(n))
