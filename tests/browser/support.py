@@ -9,6 +9,7 @@ against `Driver` and run both ways.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -152,12 +153,21 @@ _FOCUS_STOP = """(target, backwards) => {
     const following = (pos & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
     order = backwards ? !following : following;
   }
+  // Tab also steps through a native date field's own parts (day, month, year, picker button);
+  // the browser draws the ring on the picker button itself, where no page style can be read.
+  const withinNative = el === prev && /^(date|time|datetime-local)$/.test(el.type);
   let problem = '';
-  if (!el.matches(':focus-visible') || !(outline || ring)) problem = 'no visible focus indicator';
+  if (withinNative) problem = '';
+  else if (!el.matches(':focus-visible') || !(outline || ring)) {
+    problem = 'no visible focus indicator';
+  }
   else if (!onScreen) problem = 'focused element is off screen';
   else if (!order) problem = backwards ? 'Shift+Tab moved focus forwards'
                                        : 'Tab moved focus backwards';
-  return {at, reached: el === target, ok: problem === '', problem};
+  // Tab enters a radio group once, at its checked (or first) button; arrows move within it.
+  const reached = el === target || (target.type === 'radio' && el.type === 'radio'
+    && el.name === target.name && el.form === target.form);
+  return {at, reached, ok: problem === '', problem};
 }"""
 
 
@@ -168,6 +178,7 @@ class KeyboardDriver:
     page: Page
     max_presses: int = 60
     stops: list[str] = field(default_factory=list)
+    presses: Counter[str] = field(default_factory=Counter)
 
     def _handle(self, locator: Locator) -> ElementHandle:
         locator.wait_for(state="visible")
@@ -196,7 +207,7 @@ class KeyboardDriver:
         self.page.evaluate("() => { window.__convenorPrevFocus = document.activeElement; }")
         path: list[str] = []
         for _ in range(self.max_presses):
-            self.page.keyboard.press(key)
+            self.press(key)
             stop = target.evaluate(_FOCUS_STOP, backwards)
             path.append(stop["at"])
             assert stop["ok"], f"{key} to {locator}: {stop['problem']} at {stop['at']}; path {path}"
@@ -207,7 +218,7 @@ class KeyboardDriver:
 
     def _skip_to_main(self) -> None:
         """A fresh page: the first Tab must land on the skip link, and Enter must use it."""
-        self.page.keyboard.press("Tab")
+        self.press("Tab")
         first = self.page.evaluate(
             """() => { const el = document.activeElement; const r = el.getBoundingClientRect();
                 return {text: el.textContent.trim(), href: el.getAttribute('href'),
@@ -216,27 +227,58 @@ class KeyboardDriver:
         assert first["text"] == "Skip to main content" and first["visible"], (
             f"the first Tab stop on {self.page.url} is not a visible skip link: {first}"
         )
-        self.page.keyboard.press("Enter")
+        self.press("Enter")
         focused = self.page.evaluate("() => document.activeElement.id")
         assert focused == "main", f"the skip link left the focus on #{focused}, not on #main"
 
+    def press(self, key: str) -> None:
+        self.presses[key] += 1
+        self.page.keyboard.press(key)
+
     def fill(self, field: Locator, text: str) -> None:
         self.focus_on(field)
-        self.page.keyboard.press("ControlOrMeta+A")
+        kind = field.get_attribute("type")
+        if kind in ("date", "time"):
+            self._type_segments(field, kind, text)
+            return
+        self.press("ControlOrMeta+A")
         if text:
             self.page.keyboard.type(text)
         else:
-            self.page.keyboard.press("Delete")
+            self.press("Delete")
+
+    def _type_segments(self, field: Locator, kind: str, value: str) -> None:
+        """Type an ISO date or time into Chromium's segmented field, as a person would."""
+        if kind == "date":
+            year, month, day = value.split("-")
+            # Headless Chromium lays the field out month first whatever the locale; a date whose
+            # day and month are equal types the same either way (see flows.same_day_and_month).
+            assert day == month, f"{value}: use a date whose day and month are equal"
+            digits = day + month + year
+        else:
+            # The 12-hour layout also wants AM or PM; "A" is ignored by a 24-hour one.
+            assert int(value[:2]) < 12, f"{value}: use a morning time"
+            digits = value.replace(":", "") + "A"
+        self.page.keyboard.type(digits)
+        typed = field.input_value()
+        assert typed == value, f"typing {digits} into the {kind} field gave {typed!r}, not {value}"
 
     def activate(self, control: Locator) -> None:
         self.focus_on(control)
-        self.page.keyboard.press("Enter")
+        self.press("Enter")
 
     def check(self, box: Locator) -> None:
         self.focus_on(box)
-        if not box.is_checked():
-            self.page.keyboard.press("Space")
-        assert box.is_checked(), f"Space did not tick {box}"
+        if box.get_attribute("type") == "radio":
+            group_size = box.evaluate("b => b.form.querySelectorAll(`[name='${b.name}']`).length")
+            for _ in range(group_size + 1):
+                if box.is_checked():
+                    break
+                on_it = box.evaluate("b => b === document.activeElement")
+                self.press("Space" if on_it else "ArrowDown")
+        elif not box.is_checked():
+            self.press("Space")
+        assert box.is_checked(), f"the keyboard did not select {box}"
 
     def choose(self, select: Locator, label: str) -> None:
         self.focus_on(select)
@@ -246,7 +288,7 @@ class KeyboardDriver:
         wanted = labels.index(label)
         key = "ArrowDown" if wanted > current else "ArrowUp"
         for _ in range(abs(wanted - current)):
-            self.page.keyboard.press(key)
+            self.press(key)
         chosen = select.evaluate("s => s.selectedOptions[0]?.text.trim()")
         assert chosen == label, f"arrow keys left {select} on {chosen!r}, not {label!r}"
 
@@ -255,5 +297,5 @@ class KeyboardDriver:
         # dialog, which is outside the page.
         self.focus_on(field)
         with self.page.expect_file_chooser() as chooser:
-            self.page.keyboard.press("Space")
+            self.press("Space")
         chooser.value.set_files(path)

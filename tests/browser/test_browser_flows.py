@@ -38,6 +38,7 @@ def test_facilitator_sets_up_and_participant_joins(
 ) -> None:
     make_driver, viewport = WAYS[way]
     plan = flows.Plan(programme=f"Moving more together {secrets.token_hex(3)}")
+    session = flows.SessionPlan()
     people_csv = tmp_path / "cohort.csv"
     people_csv.write_text(flows.PEOPLE_CSV, encoding="utf-8")
 
@@ -46,9 +47,18 @@ def test_facilitator_sets_up_and_participant_joins(
     flows.create_programme(facilitator, plan, check_page)
     flows.edit_programme(facilitator, plan, check_page)
     flows.import_people(facilitator, people_csv, check_page)
+    flows.plan_session(facilitator, session, check_page)
+    flows.move_second_segment_down(facilitator, check_page)
+    flows.back_to_people(facilitator)
     invite_url = flows.make_invite_link(facilitator, check_page)
 
     participant = make_driver(contexts.new_page("participant", viewport))
-    flows.join_and_agree(participant, invite_url, plan, check_page)
+    flows.join_and_agree(participant, invite_url, plan, session, check_page)
 
     contexts.assert_no_errors()
+    for driver in (facilitator, participant):
+        if isinstance(driver, KeyboardDriver):
+            # Guards the guard: the keyboard run really went both ways through the pages.
+            assert driver.presses["Tab"] and driver.presses["Enter"], driver.presses
+    if isinstance(facilitator, KeyboardDriver):
+        assert facilitator.presses["Shift+Tab"], facilitator.presses
