@@ -1,9 +1,10 @@
 """Plan several rounds of groups at once so that, as far as possible, nobody meets twice.
 
-`schedule` builds from a known design where one fits (designs.py), relabels it against the
-history, fills the rounds the design does not reach greedily, and then improves the whole
-plan with tabu search (_tabu.py) until it is repeat-free, provably as good as it can be, or
-out of time.
+`schedule` returns a known design outright when one covers the rounds (designs.py).
+Otherwise it runs a portfolio of searches with growing budgets until the plan is repeat-free,
+provably has the fewest repeats possible, or time is up: searches for cyclic designs
+(_tabu_cyclic.py), and a tabu search (_tabu.py) started from the design's rounds (renamed
+to dodge the history) followed by greedy rounds.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ FloatArray = npt.NDArray[np.float64]
 # Renaming a design's people costs O(n^2) a step; for larger n the tabu search repairs
 # clashes with the history faster than renaming does.
 RELABEL_MAX_PEOPLE = 400
+# The greedy start's "freedom" term is a cubic matrix product.
 FREEDOM_MAX_PEOPLE = 250
+# The cyclic search rescores all n^2 pairs' classes after every move.
+CYCLIC_MAX_PEOPLE = 300
 
 
 def group_sizes(n: int, size: int) -> list[int]:
@@ -82,7 +86,8 @@ def schedule(
             return _to_lists(grp[np.arange(rounds) % design_rounds], len(sizes))
 
     floor = _floor(n, sizes, rounds, recency)
-    layouts = _tabu_cyclic.layouts(n, sizes, rounds) if floor == 0 else []
+    cyclic = floor == 0 and n <= CYCLIC_MAX_PEOPLE
+    layouts = _tabu_cyclic.layouts(n, sizes, rounds) if cyclic else []
     best: IntArray | None = None
     best_cost = np.inf
     # A portfolio of restarts with doubling iteration budgets: cyclic searches (which find
@@ -191,9 +196,11 @@ def _validate(
         if not (isinstance(pair, tuple) and len(pair) == 2):
             raise ValueError(f"met keys must be pairs (i, j), got {pair!r}")
         i, j = pair
-        if not (isinstance(i, int) and isinstance(j, int) and 0 <= i < j < n):
+        if not (isinstance(i, int | np.integer) and isinstance(j, int | np.integer)):
+            raise ValueError(f"met pair {pair!r} must hold two person numbers")
+        if not 0 <= i < j < n:
             raise ValueError(f"met pair {pair!r} must satisfy 0 <= i < j < n = {n}")
-        if not isinstance(when, int) or isinstance(when, bool):
+        if not isinstance(when, int | np.integer) or isinstance(when, bool):
             raise ValueError(f"met round for {pair!r} must be an int, got {when!r}")
 
 
@@ -313,7 +320,6 @@ def _greedy_round(
     add = np.where(counts == 0, w.first, w.again)
     unmet = ((counts == 0) & (w.first == 0)).astype(np.float64)
     np.fill_diagonal(unmet, 0.0)
-    # Freedom is a cubic matrix product; past a few hundred people it costs more than it guides.
     freedom = unmet @ unmet.T if n <= FREEDOM_MAX_PEOPLE else np.zeros((n, n))
     scale = 1.0 / (n + 1.0)
     grp = np.full(n, -1, dtype=np.int64)
@@ -339,12 +345,18 @@ def _greedy_round(
     return grp
 
 
+# Most repeat-free rounds where that is less than counting allows: (people, sizes) -> rounds.
+_KNOWN_LIMITS = {(36, (6,) * 6): 3, (5, (2, 3)): 1, (7, (2, 2, 3)): 3}
+
+
 def _floor(n: int, sizes: list[int], rounds: int, recency: FloatArray) -> float:
     """A lower bound on the number of repeats any plan must have.
 
     A plan's pair meetings beyond the number of fresh pairs must repeat; and each person meets
     at least (smallest size - 1) people a round, so beyond their fresh partners they repeat.
-    Six groups of six cannot go beyond three rounds (no two orthogonal Latin squares of order 6).
+    Beyond those counts, some limits are known: six groups of six cannot go beyond three
+    rounds (there are no two orthogonal Latin squares of order 6), and pairs plus a three
+    cannot go beyond one round for 5 people or three for 7 (exhaustive search).
     """
     met = recency > 0
     meetings = rounds * sum(s * (s - 1) // 2 for s in sizes)
@@ -353,7 +365,8 @@ def _floor(n: int, sizes: list[int], rounds: int, recency: FloatArray) -> float:
     fresh_each = n - 1 - met.sum(axis=1)
     by_person = int(np.maximum(rounds * (min(sizes) - 1) - fresh_each, 0).sum()) // 2
     floor = max(0, by_pairs, by_person)
-    if sizes == [6] * 6 and rounds > 3:
+    known_limit = _KNOWN_LIMITS.get((n, tuple(sorted(sizes))))
+    if known_limit is not None and rounds > known_limit:
         floor = max(floor, 1)
     return float(floor)
 

@@ -137,6 +137,16 @@ def test_a_plan_beyond_the_limit_has_the_fewest_repeats_there_can_be() -> None:
     assert repeats(plan) == 9
 
 
+def test_seven_people_in_pairs_stop_at_the_known_limit() -> None:
+    # Three repeat-free rounds exist; a fourth must repeat (checked exhaustively), so the
+    # search stops at one repeat instead of running out its time.
+    assert repeats(schedule(7, 2, 3, seed=0)) == 0
+    started = time.perf_counter()
+    plan = schedule(7, 2, 4, seed=0, time_limit=30.0)
+    assert repeats(plan) == 1
+    assert time.perf_counter() - started < 10.0
+
+
 def test_group_sizes_spread_the_remainder() -> None:
     assert group_sizes(10, 3) == [4, 3, 3]
     assert group_sizes(11, 2) == [3, 2, 2, 2, 2]
