@@ -118,10 +118,12 @@ def _lookup(sorted_keys: IntArray, values: IntArray, keys: IntArray) -> IntArray
 
 def validate(problem: Problem) -> None:
     """Raise MatchingError naming the first problem with the input, if any."""
-    if not isinstance(problem.size, int) or problem.size < 2:
+    if not isinstance(problem.size, int) or isinstance(problem.size, bool) or problem.size < 2:
         raise MatchingError(
             f"group size must be a whole number of at least 2, got {problem.size!r}"
         )
+    if not isinstance(problem.seed, int) or isinstance(problem.seed, bool):
+        raise MatchingError(f"seed must be a whole number, got {problem.seed!r}")
     seen: set[PersonId] = set()
     for person in problem.people:
         if not isinstance(person.id, str) or not person.id:

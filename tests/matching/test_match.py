@@ -261,6 +261,7 @@ def test_avoid_property_against_brute_force(
         (Problem(people(3), want=[("p1", "p1")]), "names the same person twice"),
         (Problem(people(3), mix=("organisation", "organisation")), "mix columns must be distinct"),
         (Problem(people(3), history=[("p0", "p1")]), "history round 0 holds a bare id"),
+        (Problem(people(3), seed="7"), "seed must be a whole number"),  # type: ignore[arg-type]
     ],
 )
 def test_invalid_input_raises_a_clear_error(problem: Problem, message: str) -> None:
