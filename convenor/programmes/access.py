@@ -183,11 +183,12 @@ def get_segment_for_facilitator(
     membership, session = get_session_for_facilitator(
         request, programme_id, session_id, for_write=for_write
     )
-    segment = Segment.objects.select_related("session").filter(pk=segment_id, session=session)
-    found = segment.first()
-    if found is None:
+    segment = (
+        Segment.objects.select_related("session").filter(pk=segment_id, session=session).first()
+    )
+    if segment is None:
         raise Http404("No such segment.")
-    return membership, found
+    return membership, segment
 
 
 def get_participant_for_facilitator(
