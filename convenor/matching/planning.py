@@ -26,8 +26,10 @@ def plan(problem: Problem, rounds: int, *, time_limit: float = 30.0) -> list[Gro
     round by round with `match`'s search, and, when many rounds are asked for relative to the
     number of people (or round by round leaves repeats), a combinatorial schedule (round robin,
     affine planes, transversal designs, tabu search) whose people are then relabelled to mix
-    organisations and keep avoid pairs apart. Caveat: the schedule's search stops at
-    `time_limit`, so a plan that needed it may differ between fast and slow machines.
+    organisations and keep avoid pairs apart. The winner is then polished round by round
+    against the whole plan. Caveats: `time_limit` bounds the schedule, the alternatives and
+    the polish, but a round-by-round plan that is the only candidate always completes; and a
+    plan that needed the time limit may differ between fast and slow machines.
     """
     validate(problem)
     if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 0:
