@@ -1,5 +1,9 @@
-"""WebSocket routes; the live-session issue adds its consumers here."""
+"""WebSocket routes."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+from convenor.live.consumers import SessionConsumer
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = [
+    path("ws/live/<uuid:session_id>/", SessionConsumer.as_asgi()),
+]

@@ -1,0 +1,162 @@
+"""Facilitator commands, shared by the WebSocket consumer and the HTTP POST views.
+
+`parse` turns a message (JSON, strictly typed) or a form (strings) into checked values;
+`execute` resolves ids within the session and calls the matching `do_*` action. Both raise
+CommandError with a message fit to show the facilitator, having changed nothing.
+"""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+
+from convenor.accounts.models import User
+from convenor.live import actions
+from convenor.live.models import Round
+from convenor.live.state import open_round
+from convenor.programmes.models import Participant
+from convenor.workshops.models import Segment, Session
+
+
+class CommandError(Exception):
+    """A command that cannot run; the message says why, for the person who sent it."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Literal["int", "str", "uuid"]
+    required: bool = False
+    max_length: int = 5000
+
+
+COMMANDS: dict[str, tuple[Field, ...]] = {
+    "start_segment": (Field("segment", "uuid"),),
+    "extend_segment": (Field("minutes", "int", required=True),),
+    "skip_segment": (Field("segment", "uuid"),),
+    "end_segment": (),
+    "start_round": (
+        Field("kind", "str", max_length=20),
+        Field("size", "int"),
+        Field("minutes", "int"),
+        Field("prompts", "str"),
+    ),
+    "swap": (Field("a", "uuid", required=True), Field("b", "uuid", required=True)),
+    "remove": (Field("participant", "uuid", required=True),),
+    "end_round": (),
+}
+
+
+def _convert(field: Field, value: Any, from_form: bool) -> Any:
+    if field.kind == "int":
+        if from_form and isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                raise CommandError(f"“{field.name}” must be a whole number.") from None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CommandError(f"“{field.name}” must be a whole number.")
+        return value
+    if not isinstance(value, str):
+        raise CommandError(f"“{field.name}” must be text.")
+    if len(value) > field.max_length:
+        raise CommandError(f"“{field.name}” is too long (at most {field.max_length} characters).")
+    if field.kind == "uuid":
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            raise CommandError(f"“{field.name}” is not a valid id.") from None
+    return value
+
+
+def parse(name: str, data: Mapping[str, Any], *, from_form: bool = False) -> dict[str, Any]:
+    """Checked values for command `name`; JSON messages must not carry unknown fields."""
+    if name not in COMMANDS:
+        raise CommandError(f"Unknown command “{name}”.")
+    fields = COMMANDS[name]
+    if not from_form:
+        known = {field.name for field in fields} | {"type", "ref"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise CommandError(f"Unexpected field(s) for {name}: {', '.join(unknown)}.")
+    values: dict[str, Any] = {}
+    for field in fields:
+        value = data.get(field.name)
+        if value is None or (from_form and value == ""):
+            if field.required:
+                raise CommandError(f"“{field.name}” is required for {name}.")
+            continue
+        values[field.name] = _convert(field, value, from_form)
+    return values
+
+
+def _segment(session: Session, segment_id: uuid.UUID | None) -> Segment | None:
+    if segment_id is None:
+        return None
+    segment = Segment.objects.filter(pk=segment_id, session=session).first()
+    if segment is None:
+        raise CommandError("There is no such segment in this session.")
+    return segment
+
+
+def _participant(session: Session, participant_id: uuid.UUID) -> Participant:
+    participant = Participant.objects.filter(
+        pk=participant_id, programme_id=session.programme_id
+    ).first()
+    if participant is None:
+        raise CommandError("There is no such person in this programme.")
+    return participant
+
+
+def _round(session: Session) -> Round:
+    round_ = open_round(session)
+    if round_ is None:
+        raise CommandError("No round is running.")
+    return round_
+
+
+def execute(session: Session, actor: User, name: str, values: dict[str, Any]) -> str:
+    """Run a parsed command; returns a short confirmation to show the facilitator."""
+    try:
+        return _execute(session, actor, name, values)
+    except ValidationError as error:
+        raise CommandError(" ".join(error.messages)) from error
+
+
+def _execute(session: Session, actor: User, name: str, values: dict[str, Any]) -> str:
+    if name == "start_segment":
+        run = actions.do_start_segment(session, actor, _segment(session, values.get("segment")))
+        return f"Started “{run.segment.title}”."
+    if name == "extend_segment":
+        run = actions.do_extend_segment(session, actor, values["minutes"])
+        return f"Extended “{run.segment.title}” by {values['minutes']} min."
+    if name == "skip_segment":
+        run = actions.do_skip_segment(session, actor, _segment(session, values.get("segment")))
+        return f"Skipped “{run.segment.title}”."
+    if name == "end_segment":
+        run = actions.do_end_segment(session, actor)
+        return f"Ended “{run.segment.title}”."
+    if name == "start_round":
+        round_ = actions.do_start_round(
+            session,
+            actor,
+            kind=values.get("kind", Round.Kind.COFFEE),
+            size=values.get("size", 2),
+            minutes=values.get("minutes", 15),
+            prompts=values.get("prompts"),
+        )
+        return f"Started a round: {round_.groups.count()} groups."
+    if name == "swap":
+        a, b = _participant(session, values["a"]), _participant(session, values["b"])
+        actions.do_swap(_round(session), a, b, actor)
+        return f"Swapped {a.display_name} and {b.display_name}."
+    if name == "remove":
+        person = _participant(session, values["participant"])
+        actions.do_remove_participant(_round(session), person, actor)
+        return f"Took {person.display_name} out of the round."
+    if name == "end_round":
+        actions.do_end_round(_round(session), actor)
+        return "Ended the round."
+    raise CommandError(f"Unknown command “{name}”.")

@@ -1,0 +1,213 @@
+"""The live-session WebSocket: events out, heartbeats and facilitator commands in.
+
+Protocol (JSON text frames, at most 16 KiB each):
+- client `{"type": "hello", "last_seq": N | null}` → server `{"type": "events", "events": [...]}`
+  (what was missed after N) or `{"type": "snapshot", "state": {...}}` (N unknown or too old);
+  after that every committed event arrives as `{"type": "event", "event": {...}}`, in order;
+- client `{"type": "ping"}` → `{"type": "pong"}`; silence for LIVE_IDLE_TIMEOUT closes (4408);
+- facilitators: `{"type": <command>, ...fields, "ref": any}` (see commands.COMMANDS) →
+  `{"type": "ok", "command": ..., "message": ..., "ref": ...}`;
+- anything wrong → `{"type": "error", "message": ..., "ref": ...}` and nothing changes.
+Outsiders are refused before the handshake completes (close code 4404).
+"""
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from convenor.live import actions, commands
+from convenor.live.access import get_live_session_for_member
+from convenor.live.events import events_after, group_name
+from convenor.live.state import snapshot
+from convenor.programmes.access import Membership
+from convenor.programmes.models import Participant
+from convenor.workshops.models import Session
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 16 * 1024
+CLOSE_OUTSIDER = 4404
+CLOSE_IDLE = 4408
+
+# Background removals of people who left mid-round; held here so they are not collected early.
+_pending: set[asyncio.Task[None]] = set()
+
+
+def idle_timeout() -> float:
+    return float(getattr(settings, "LIVE_IDLE_TIMEOUT_SECONDS", 75))
+
+
+def leave_grace() -> float:
+    return float(getattr(settings, "LIVE_LEAVE_GRACE_SECONDS", 20))
+
+
+def _replay(session: Session, last_seq: int | None) -> dict[str, Any]:
+    missed = events_after(session, last_seq) if last_seq is not None else None
+    if missed is None:
+        state = snapshot(session)
+        return {"type": "snapshot", "seq": state["seq"], "state": state}
+    seq = missed[-1]["seq"] if missed else last_seq
+    return {"type": "events", "seq": seq, "events": missed}
+
+
+def _connect(session: Session, membership: Membership, channel_name: str) -> None:
+    actions.expire_presence(session, timezone.now() - timedelta(seconds=3 * idle_timeout()))
+    user = None
+    if membership.is_facilitator:
+        assert membership.facilitation is not None
+        user = membership.facilitation.user
+    actions.do_connect(session, channel_name, participant=membership.participant, user=user)
+
+
+async def _remove_later(session: Session, participant: Participant) -> None:
+    await asyncio.sleep(leave_grace())
+    try:
+        await database_sync_to_async(actions.remove_if_gone)(session, participant)
+    except Exception:
+        logger.exception("Could not take %s out of the round", participant.pk)
+
+
+class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+    """One browser tab following one session."""
+
+    membership: Membership | None = None
+    session: Session | None = None
+    sent_seq: int | None = None
+    idle_task: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        session_id = self.scope["url_route"]["kwargs"]["session_id"]
+        found = await database_sync_to_async(get_live_session_for_member)(self.scope, session_id)
+        if found is None:
+            await self.close(code=CLOSE_OUTSIDER)
+            return
+        self.membership, self.session = found
+        self.last_heard = asyncio.get_running_loop().time()
+        # Join before anything can be missed: events committed from here on reach this tab.
+        await self.channel_layer.group_add(group_name(self.session.pk), self.channel_name)
+        await self.accept()
+        await database_sync_to_async(_connect)(self.session, self.membership, self.channel_name)
+        self.idle_task = asyncio.create_task(self._watch_idle())
+
+    async def disconnect(self, code: int) -> None:
+        if self.idle_task is not None:
+            self.idle_task.cancel()
+        if self.session is None:
+            return
+        await self.channel_layer.group_discard(group_name(self.session.pk), self.channel_name)
+        gone = await database_sync_to_async(actions.do_disconnect)(self.channel_name)
+        if gone is not None and gone.participant is not None:
+            task = asyncio.create_task(_remove_later(self.session, gone.participant))
+            _pending.add(task)
+            task.add_done_callback(_pending.discard)
+
+    async def _watch_idle(self) -> None:
+        limit = idle_timeout()
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(max(0.05, self.last_heard + limit - loop.time()))
+            if loop.time() - self.last_heard >= limit:
+                await self.close(code=CLOSE_IDLE)
+                return
+
+    async def error(self, message: str, ref: Any = None) -> None:
+        reply: dict[str, Any] = {"type": "error", "message": message}
+        if ref is not None:
+            reply["ref"] = ref
+        await self.send_json(reply)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self.last_heard = asyncio.get_running_loop().time()
+        if text_data is None:
+            await self.error("Send JSON text frames, not binary ones.")
+            return
+        if len(text_data.encode()) > MAX_MESSAGE_BYTES:
+            await self.error(f"That message is too large (at most {MAX_MESSAGE_BYTES} bytes).")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.error("That message is not valid JSON.")
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.error('A message must be a JSON object with a "type".')
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        kind = content["type"]
+        ref = content.get("ref")
+        if ref is not None and not isinstance(ref, str | int):
+            await self.error('"ref" must be a string or a number.')
+            return
+        if kind == "hello":
+            await self.hello(content, ref)
+        elif kind == "ping":
+            if set(content) - {"type", "ref"}:
+                await self.error("A ping has no fields.", ref)
+                return
+            await database_sync_to_async(actions.touch_presence)(self.channel_name)
+            await self.send_json({"type": "pong"})
+        elif kind in commands.COMMANDS:
+            await self.command(kind, content, ref)
+        else:
+            await self.error(f"Unknown message type “{kind[:40]}”.", ref)
+
+    async def hello(self, content: dict[str, Any], ref: Any) -> None:
+        last_seq = content.get("last_seq")
+        if set(content) - {"type", "ref", "last_seq"}:
+            await self.error("A hello has only last_seq.", ref)
+            return
+        if last_seq is not None and (
+            isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0
+        ):
+            await self.error("last_seq must be a whole number of at least 0, or null.", ref)
+            return
+        assert self.session is not None
+        reply = await database_sync_to_async(_replay)(self.session, last_seq)
+        self.sent_seq = reply["seq"]
+        await self.send_json(reply)
+
+    async def command(self, name: str, content: dict[str, Any], ref: Any) -> None:
+        assert self.membership is not None and self.session is not None
+        if not self.membership.is_facilitator:
+            await self.error("Only the programme's facilitators can do this.", ref)
+            return
+        facilitation = self.membership.facilitation
+        assert facilitation is not None
+        try:
+            values = commands.parse(name, content)
+            message = await database_sync_to_async(commands.execute)(
+                self.session, facilitation.user, name, values
+            )
+        except commands.CommandError as error:
+            await self.error(str(error), ref)
+            return
+        reply: dict[str, Any] = {"type": "ok", "command": name, "message": message}
+        if ref is not None:
+            reply["ref"] = ref
+        await self.send_json(reply)
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        """A committed event from the channel layer: forward it in order, filling any gap."""
+        if self.sent_seq is None or self.session is None:
+            return  # No hello yet: the hello's replay will include it.
+        event = message["event"]
+        if event["seq"] <= self.sent_seq:
+            return
+        if event["seq"] > self.sent_seq + 1:
+            # A notification went missing (layer capacity, a restart): the log has it.
+            reply = await database_sync_to_async(_replay)(self.session, self.sent_seq)
+            self.sent_seq = reply["seq"]
+            await self.send_json(reply)
+            return
+        self.sent_seq = event["seq"]
+        await self.send_json({"type": "event", "event": event})
+

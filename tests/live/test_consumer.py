@@ -1,0 +1,268 @@
+"""The live WebSocket: who gets in, every message type, bad input, events and reconnecting."""
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+
+from convenor.accounts.models import User
+from convenor.live import actions
+from convenor.live.consumers import CLOSE_IDLE, CLOSE_OUTSIDER, MAX_MESSAGE_BYTES
+from convenor.live.events import current_seq, events_after
+from convenor.live.models import GroupMember, LivePresence, Round
+from convenor.live.state import snapshot
+from convenor.programmes.models import Participant
+from convenor.workshops.models import Session
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+db = database_sync_to_async
+
+
+async def test_outsiders_are_refused(
+    session: Session, outsider: User, connect: Any, cookie_of: Callable[[Any], Any]
+) -> None:
+    assert await connect(session, None) == CLOSE_OUTSIDER
+    assert await connect(session, await cookie_of(outsider)) == CLOSE_OUTSIDER
+    assert await db(LivePresence.objects.count)() == 0
+
+
+async def test_participants_who_have_not_agreed_yet_are_refused(
+    session: Session, programme: Any, facilitator: User, connect: Any, cookie_of: Any
+) -> None:
+    from convenor.programmes import actions as programme_actions
+
+    person = await db(programme_actions.add_participant)(
+        programme, facilitator, display_name="New Nia"
+    )
+    assert await connect(session, await cookie_of(person)) == CLOSE_OUTSIDER
+
+
+async def test_a_participant_of_another_programme_is_refused(
+    session: Session, stranger: Participant, connect: Any, cookie_of: Any
+) -> None:
+    assert await connect(session, await cookie_of(stranger)) == CLOSE_OUTSIDER
+
+
+async def test_hello_gives_a_snapshot_then_missed_events(
+    session: Session, people: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    socket = await connect(session, await cookie_of(people[0]), hello=False)
+    await socket.send_json_to({"type": "hello"})
+    reply = await socket.receive_json_from(timeout=5)
+    assert reply["type"] == "snapshot"
+    assert reply["state"]["present"] == [str(people[0].pk)]
+    assert reply["state"] == await db(snapshot)(session)
+    await socket.send_json_to({"type": "hello", "last_seq": 0})
+    reply = await socket.receive_json_from(timeout=5)
+    assert reply["type"] == "events"
+    assert [e["kind"] for e in reply["events"]] == ["presence"]
+    await socket.send_json_to({"type": "hello", "last_seq": 99})
+    reply = await socket.receive_json_from(timeout=5)
+    assert reply["type"] == "snapshot", "an unknown seq gets a snapshot"
+
+
+async def test_ping_pong_and_idle_timeout(
+    session: Session, people: list[Participant], connect: Any, cookie_of: Any, settings: Any
+) -> None:
+    settings.LIVE_IDLE_TIMEOUT_SECONDS = 0.3
+    socket = await connect(session, await cookie_of(people[0]))
+    for _ in range(3):
+        await asyncio.sleep(0.15)
+        await socket.send_json_to({"type": "ping"})
+        assert await socket.receive_json_from(timeout=5) == {"type": "pong"}
+    closed = await socket.receive_output(timeout=2)
+    assert closed == {"type": "websocket.close", "code": CLOSE_IDLE}
+
+
+BAD_MESSAGES: list[tuple[str, str]] = [
+    ("not json", "not valid JSON"),
+    ("[1, 2]", 'JSON object with a "type"'),
+    ('{"kind": "hello"}', 'JSON object with a "type"'),
+    ('{"type": 5}', 'JSON object with a "type"'),
+    ('{"type": "dance"}', "Unknown message type"),
+    ('{"type": "hello", "last_seq": "3"}', "last_seq must be a whole number"),
+    ('{"type": "hello", "last_seq": -1}', "last_seq must be a whole number"),
+    ('{"type": "hello", "last_seq": true}', "last_seq must be a whole number"),
+    ('{"type": "hello", "since": 3}', "only last_seq"),
+    ('{"type": "ping", "x": 1}', "no fields"),
+    ('{"type": "ping", "ref": [1]}', '"ref" must be'),
+    ('{"type": "extend_segment", "minutes": "5"}', "whole number"),
+    ('{"type": "extend_segment"}', "required"),
+    ('{"type": "extend_segment", "minutes": 5, "extra": 1}', "Unexpected field"),
+    ('{"type": "extend_segment", "minutes": 5}', "No segment is running"),
+    ('{"type": "start_segment", "segment": "not-a-uuid"}', "not a valid id"),
+    (
+        '{"type": "start_segment", "segment": "00000000-0000-0000-0000-000000000000"}',
+        "no such segment",
+    ),
+    ('{"type": "swap", "a": 1, "b": 2}', "must be text"),
+    (
+        '{"type": "swap", "a": "00000000-0000-0000-0000-000000000000",'
+        ' "b": "00000000-0000-0000-0000-000000000001"}',
+        "no such person",
+    ),
+    ('{"type": "end_round"}', "No round is running"),
+    ('{"type": "start_round", "size": 9}', "2 to 3"),
+    ('{"type": "start_round"}', "At least two participants"),
+]
+
+
+async def test_bad_messages_get_an_error_and_change_nothing(
+    session: Session, facilitator: User, connect: Any, cookie_of: Any
+) -> None:
+    socket = await connect(session, await cookie_of(facilitator))
+    before = await db(snapshot)(session)
+    for text, expected in BAD_MESSAGES:
+        await socket.send_to(text_data=text)
+        reply = await socket.receive_json_from(timeout=5)
+        assert reply["type"] == "error", text
+        assert expected in reply["message"], (text, reply["message"])
+    await socket.send_to(bytes_data=b"\x00\x01")
+    assert "not binary" in (await socket.receive_json_from(timeout=5))["message"]
+    huge = json.dumps({"type": "start_round", "prompts": "x" * MAX_MESSAGE_BYTES})
+    await socket.send_to(text_data=huge)
+    assert "too large" in (await socket.receive_json_from(timeout=5))["message"]
+    assert await db(snapshot)(session) == before
+    assert await socket.receive_nothing()
+
+
+async def test_participants_cannot_send_facilitator_commands(
+    session: Session, people: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    socket = await connect(session, await cookie_of(people[0]))
+    seq = await db(current_seq)(session)
+    for command in ("start_segment", "end_segment", "start_round", "end_round"):
+        await socket.send_json_to({"type": command, "ref": command})
+        reply = await socket.receive_json_from(timeout=5)
+        assert reply == {
+            "type": "error",
+            "message": "Only the programme's facilitators can do this.",
+            "ref": command,
+        }
+    assert await db(current_seq)(session) == seq
+
+
+async def _ok(socket: Any, message: dict[str, Any]) -> dict[str, Any]:
+    """Send a command; return its reply, skipping the events that arrive around it."""
+    await socket.send_json_to(message)
+    while True:
+        reply = await socket.receive_json_from(timeout=5)
+        if reply["type"] != "event":
+            assert reply["type"] == "ok", reply
+            return reply
+
+
+async def _events(socket: Any, count: int) -> list[dict[str, Any]]:
+    found = []
+    while len(found) < count:
+        reply = await socket.receive_json_from(timeout=5)
+        if reply["type"] == "event":
+            found.append(reply["event"])
+    return found
+
+
+async def test_every_facilitator_command_runs_and_everyone_sees_its_event(
+    session: Session, facilitator: User, people: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    console = await connect(session, await cookie_of(facilitator))
+    tabs = [await connect(session, await cookie_of(person)) for person in people]
+    await _events(console, len(people))  # their arrivals
+    for tab in tabs:
+        while not await tab.receive_nothing(timeout=0.05):
+            await tab.receive_json_from(timeout=5)  # others' arrivals
+
+    await _ok(console, {"type": "start_segment", "ref": 1})
+    await _ok(console, {"type": "extend_segment", "minutes": 5})
+    await _ok(console, {"type": "skip_segment"})
+    await _ok(console, {"type": "start_segment"})
+    await _ok(console, {"type": "end_segment"})
+    reply = await _ok(console, {"type": "start_round", "size": 2, "minutes": 10})
+    assert reply["message"] == "Started a round: 2 groups."
+    round_ = await db(lambda: Round.objects.get(session=session))()
+    partner_of_0 = await db(
+        lambda: (
+            GroupMember.objects.filter(
+                group=GroupMember.objects.get(round=round_, participant=people[0]).group
+            )
+            .exclude(participant=people[0])
+            .get()
+            .participant
+        )
+    )()
+    other = next(p for p in people[1:] if p.pk != partner_of_0.pk)
+    await _ok(console, {"type": "swap", "a": str(people[0].pk), "b": str(other.pk)})
+    await _ok(console, {"type": "remove", "participant": str(people[0].pk)})
+    await _ok(console, {"type": "end_round"})
+
+    kinds = [
+        "segment_started",
+        "segment_extended",
+        "segment_skipped",
+        "segment_started",
+        "segment_ended",
+        "round_started",
+        "round_changed",
+        "round_changed",
+        "round_ended",
+    ]
+    for tab in tabs:
+        received = await _events(tab, len(kinds))
+        assert [e["kind"] for e in received] == kinds
+        seqs = [e["seq"] for e in received]
+        assert seqs == list(range(seqs[0], seqs[0] + len(kinds))), "in order, no gaps"
+
+
+async def test_reconnect_with_last_seq_gets_exactly_the_missed_events(
+    session: Session, facilitator: User, people: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    cookie = await cookie_of(people[0])
+    first = await connect(session, cookie, hello=False)
+    await first.send_json_to({"type": "hello", "last_seq": None})
+    last_seq = (await first.receive_json_from(timeout=5))["seq"]
+    await first.disconnect()
+
+    await db(actions.do_start_segment)(session, facilitator)
+    await db(actions.do_extend_segment)(session, facilitator, 3)
+
+    again = await connect(session, cookie, hello=False)
+    await again.send_json_to({"type": "hello", "last_seq": last_seq})
+    reply = await again.receive_json_from(timeout=5)
+    assert reply["type"] == "events"
+    missed = reply["events"]
+    assert missed == await db(events_after)(session, last_seq)
+    assert [(e["kind"], e["payload"].get("present")) for e in missed] == [
+        ("presence", False),
+        ("segment_started", None),
+        ("segment_extended", None),
+        ("presence", True),
+    ]
+    assert reply["seq"] == missed[-1]["seq"]
+    # And from here on, live events follow without a gap or a repeat.
+    await db(actions.do_end_segment)(session, facilitator)
+    (event,) = await _events(again, 1)
+    assert (event["kind"], event["seq"]) == ("segment_ended", reply["seq"] + 1)
+    assert await again.receive_nothing()
+
+
+async def test_latecomer_is_placed_on_arrival_and_a_leaver_is_taken_out(
+    session: Session, facilitator: User, people: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    tabs = [await connect(session, await cookie_of(person)) for person in people[:3]]
+    round_ = await db(actions.do_start_round)(session, facilitator, seed=1)
+    placed = db(lambda who: GroupMember.objects.filter(round=round_, participant=who).exists())
+    assert not await placed(people[3])
+    await connect(session, await cookie_of(people[3]))
+    assert await placed(people[3])
+
+    await tabs[0].disconnect()
+    for _ in range(50):
+        if not await placed(people[0]):
+            break
+        await asyncio.sleep(0.02)
+    assert not await placed(people[0]), "left the round after the grace period"
+    counts = await db(lambda: sorted(g.memberships.count() for g in round_.groups.all()))()
+    assert counts == [3], "the remaining three are together"
