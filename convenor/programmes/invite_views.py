@@ -37,7 +37,7 @@ from convenor.programmes.people_forms import RegistrationForm, ValidDaysForm
 
 THROTTLE_WINDOW_SECONDS = 10 * 60
 FAILURE_THROTTLE = Throttle("invite-failures", 20, THROTTLE_WINDOW_SECONDS)
-REGISTRATION_THROTTLE = Throttle("registrations", 60, THROTTLE_WINDOW_SECONDS)
+REGISTRATION_THROTTLE = Throttle("registrations", 100, THROTTLE_WINDOW_SECONDS)
 
 
 def _user(request: HttpRequest) -> User:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 
@@ -311,7 +312,7 @@ def _links_csv(
                 _cell(person.organisation),
                 _cell(person.sector),
                 invite_url(request, item.token),
-                item.invite.expires_at.date().isoformat(),
+                timezone.localtime(item.invite.expires_at).date().isoformat(),
             ]
         )
     return response
