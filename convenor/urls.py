@@ -9,4 +9,5 @@ urlpatterns = [
     path("accounts/", include("convenor.accounts.urls")),
     path("", include("convenor.programmes.urls")),
     path("", include("convenor.workshops.urls")),
+    path("", include("convenor.live.urls")),
 ]

@@ -210,4 +210,3 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
         self.sent_seq = event["seq"]
         await self.send_json({"type": "event", "event": event})
-

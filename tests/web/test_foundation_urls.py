@@ -51,6 +51,9 @@ PARTICIPANT_URLS = {
     "programmes:leave",
     "workshops:session_ics",
     "workshops:programme_ics",
+    "live:session",
+    "live:now_part",
+    "live:round_part",
 }
 
 
