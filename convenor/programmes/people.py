@@ -6,6 +6,7 @@ whole (not UTF-8, binary, no header, too big) raises `CsvFileError`; a problem w
 reported on that row, so the facilitator sees every problem at once in the preview.
 """
 
+import codecs
 import csv
 import io
 import re
@@ -80,6 +81,12 @@ def _column_name(cell: str) -> str:
 
 
 def _decode(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode text" export; its NUL bytes would otherwise look like a binary file.
+        raise CsvFileError(
+            "This file is UTF-16 text. Save it as 'CSV UTF-8' (in Excel: File, Save a copy, "
+            "CSV UTF-8) and upload that."
+        )
     if b"\x00" in data:
         raise CsvFileError(
             "This is not a CSV text file (it contains binary data; a spreadsheet's own format "

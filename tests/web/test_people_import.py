@@ -114,6 +114,7 @@ def test_every_kind_of_bad_row_is_reported_on_its_line(
         (b"", "The file is empty"),
         (b"\n \n", "The file is empty"),
         (b"PK\x03\x04\x00\x00binary", "not a CSV text file"),
+        ("name\nAda\n".encode("utf-16"), "This file is UTF-16 text"),
         ("name\nJos\xe9\n".encode("latin-1"), "Line 2 is not UTF-8"),
         (b"Ada,Health\nBen,Sport\n", "must be a header naming the columns"),
         (b"name;sector\nAda;Health\n", "seems to use semicolons"),
