@@ -246,12 +246,21 @@ def _pair_keys(
     return distinct(np.asarray(keys, dtype=np.int64))
 
 
+class GrowingIndex(dict[PersonId, int]):
+    """An id -> int index that numbers each unknown id as it is first looked up."""
+
+    def __missing__(self, key: PersonId) -> int:
+        self[key] = value = len(self)
+        return value
+
+
 def pair_occurrences(
-    rounds: Sequence[HistoryRound], index: dict[str, int], n: int
+    rounds: Sequence[HistoryRound], index: dict[str, int], n: int | None = None
 ) -> tuple[IntArray, IntArray]:
     """Keys lo*n+hi of every pair of known people sharing a group, and the round, sorted.
 
-    Unknown ids are skipped; a pair meeting twice in one round (an id listed twice) counts once.
+    Unknown ids are skipped, unless `n` is None: then `index` (a GrowingIndex) numbers them and
+    n is its final size. A pair meeting twice in one round (an id listed twice) counts once.
     """
     empty = np.zeros(0, dtype=np.int64)
     # C-level loops (map, chain) keep a million history groups to a fraction of a second.
@@ -265,7 +274,9 @@ def pair_occurrences(
         flat.extend(chain.from_iterable(groups))
     if not flat:
         return empty, empty
-    people = np.fromiter(map(index.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+    ints = map(index.get, flat, repeat(-1)) if n is not None else map(index.__getitem__, flat)
+    people = np.fromiter(ints, dtype=np.int64, count=len(flat))
+    n = len(index) if n is None else n
     length_arr = np.asarray(lengths, dtype=np.int64)
     round_arr = np.concatenate(round_parts_in)
     starts = np.concatenate(([0], np.cumsum(length_arr)[:-1]))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
 
 import numpy as np
 
 from ._model import (
+    GrowingIndex,
     IntArray,
     Model,
     attribute_codes,
@@ -72,7 +72,7 @@ def evaluate(problem: Problem, groupings: Sequence[Grouping]) -> Summary:
     history (which may name people no longer present) or in an earlier grouping of `groupings`.
     """
     validate(problem)
-    index: dict[PersonId, int] = {p.id: i for i, p in enumerate(problem.people)}
+    index = GrowingIndex((p.id, i) for i, p in enumerate(problem.people))
     present = len(index)
     for t, grouping in enumerate(groupings):
         seen: set[PersonId] = set()
@@ -82,14 +82,10 @@ def evaluate(problem: Problem, groupings: Sequence[Grouping]) -> Summary:
             if pid in seen:
                 raise MatchingError(f"grouping {t} places {pid!r} in more than one group")
             seen.add(pid)
-    # People who appear only in the history still count for repeats, so they get indices too
-    # (dict.fromkeys dedupes the million ids of a big history at C speed).
-    named = dict.fromkeys(chain.from_iterable(chain.from_iterable(problem.history)))
-    for pid in named:
-        index.setdefault(pid, len(index))
-    total = len(index)
+    # People who appear only in the history still count for repeats, so they get indices too.
     rounds = [*problem.history, *(g.groups for g in groupings)]
-    keys, rnds = pair_occurrences(rounds, index, total)
+    keys, rnds = pair_occurrences(rounds, index)
+    total = len(index)
     first_round = len(problem.history)
     in_groupings = rnds >= first_round
     new_key = np.ones(keys.size, dtype=bool)
