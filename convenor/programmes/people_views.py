@@ -174,22 +174,26 @@ def _unsign_rows(programme: Programme, signed: str) -> list[tuple[int, dict[str,
 
 
 def _render_preview(
-    request: HttpRequest, membership: Membership, parsed: PeopleFile, name: str, status: int = 200
+    request: HttpRequest,
+    membership: Membership,
+    parsed: PeopleFile,
+    file_name: str,
+    status: int = 200,
 ) -> HttpResponse:
     signed = _sign_rows(membership.programme, parsed.rows) if parsed.importable else ""
     too_big = len(signed) > PREVIEW_MAX_CHARS
     # The file's own columns, or (when re-checking signed rows) those with anything in them.
     shown = [
-        (column, name)
-        for column, name in COLUMNS.items()
-        if column in parsed.columns or any(row.values.get(name) for row in parsed.rows)
+        (column, field)
+        for column, field in COLUMNS.items()
+        if column in parsed.columns or any(row.values.get(field) for row in parsed.rows)
     ]
     context = _context(
         membership,
         parsed=parsed,
-        file_name=name,
+        file_name=file_name,
         headers=[column.replace("_", " ").capitalize() for column, _ in shown],
-        table=[(row, [row.values.get(name, "") for _, name in shown]) for row in parsed.rows],
+        table=[(row, [row.values.get(field, "") for _, field in shown]) for row in parsed.rows],
         signed_rows="" if too_big else signed,
         too_big=too_big,
     )

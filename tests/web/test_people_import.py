@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from convenor.accounts.models import User
-from convenor.programmes import actions, people_actions
+from convenor.programmes import actions, people_actions, people_views
 from convenor.programmes.models import Participant, Programme
 from convenor.programmes.people import (
     MAX_ROWS,
@@ -313,3 +313,15 @@ def test_upload_and_confirm_need_the_csrf_token(
     assert not programme.participants.exists()
     assert browser.post(confirm_url(programme), {"rows": signed}).status_code == 302
     assert programme.participants.count() == 3
+
+
+def test_a_preview_too_big_to_post_back_offers_no_import(
+    facilitator_client: Client, programme: Programme, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(people_views, "PREVIEW_MAX_CHARS", 100)
+    preview = facilitator_client.post(import_url(programme), {"file": upload(GOOD)})
+    assert preview.status_code == 200
+    page = preview.content.decode()
+    assert "This file is too big to import in one go" in page
+    assert 'name="rows"' not in page
+    assert not programme.participants.exists()
