@@ -20,9 +20,9 @@ run_pytest -m "not browser and not postgres" -p no:randomly
 
 pg_url=${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 redis_url=${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}
-echo "== web tests on PostgreSQL + Redis"
+echo "== web and live tests on PostgreSQL + Redis"
 if [ -d tests/web ]; then
-  DATABASE_URL="$pg_url" REDIS_URL="$redis_url" run_pytest tests/web -m "not browser"
+  DATABASE_URL="$pg_url" REDIS_URL="$redis_url" run_pytest tests/web tests/live -m "not browser"
 fi
 
 echo "== browser tests (Chromium)"
