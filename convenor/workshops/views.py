@@ -49,6 +49,11 @@ def _context(membership: Membership, **extra: Any) -> dict[str, Any]:
     return {"membership": membership, "programme": membership.programme, **extra}
 
 
+def _status(form: Any) -> int:
+    """400 for a submitted form with errors, so tests and tools see the refusal."""
+    return 400 if form.is_bound and form.errors else 200
+
+
 def _runsheet_url(session: Session, anchor: str = "") -> str:
     url = reverse("workshops:runsheet", args=[session.programme_id, session.pk])
     return f"{url}#{anchor}" if anchor else url
@@ -112,10 +117,6 @@ def session_delete(request: HttpRequest, programme_id: UUID, session_id: UUID) -
     context = _context(membership, session=session, nav_active="sessions")
     context["segment_count"] = session.segments.count()
     return render(request, "workshops/session_delete.html", context)
-
-
-def _status(form: Any) -> int:
-    return 400 if form.is_bound and form.errors else 200
 
 
 # --- Run-sheet ------------------------------------------------------------------------------
