@@ -266,16 +266,16 @@ def pair_occurrences(
     # C-level loops (map, chain) keep a million history groups to a fraction of a second.
     lengths: list[int] = []
     round_parts_in: list[IntArray] = [empty]
-    flat: list[PersonId] = []
     for r, groups in enumerate(rounds):
         before = len(lengths)
         lengths.extend(map(len, groups))
         round_parts_in.append(np.full(len(lengths) - before, r, dtype=np.int64))
-        flat.extend(chain.from_iterable(groups))
-    if not flat:
+    total = sum(lengths)
+    if not total:
         return empty, empty
+    flat = chain.from_iterable(chain.from_iterable(rounds))
     ints = map(index.get, flat, repeat(-1)) if n is not None else map(index.__getitem__, flat)
-    people = np.fromiter(ints, dtype=np.int64, count=len(flat))
+    people = np.fromiter(ints, dtype=np.int64, count=total)
     n = len(index) if n is None else n
     length_arr = np.asarray(lengths, dtype=np.int64)
     round_arr = np.concatenate(round_parts_in)
