@@ -130,8 +130,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     (workdir / "static").mkdir()
     _prepare_database(env, password)
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / "server.log"
+    # Copied into test-artifacts/ only when a test fails (see `contexts`).
+    log = workdir / "server.log"
     port = _free_port()
     with log.open("wb") as sink:
         process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
@@ -226,7 +226,8 @@ class Contexts:
                 with suppress(PlaywrightError):
                     page.set_viewport_size(PHONE)  # type: ignore[arg-type]
                     page.screenshot(path=folder / f"{who}-open-{number}.png", full_page=True)
-            urls = list(dict.fromkeys(u for u in self.visited.get(who, []) if u.startswith("http")))
+            visited = (url.split("#")[0] for url in self.visited.get(who, []))
+            urls = list(dict.fromkeys(url for url in visited if url.startswith("http")))
             if not urls:
                 continue
             page = context.new_page()
@@ -256,6 +257,7 @@ def contexts(
     if "call" in reports and reports["call"].failed:
         folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
         shutil.rmtree(folder, ignore_errors=True)
+        print(f"Screenshots at 360 px of every page visited, and the server log: {folder}")
         try:
             made.screenshot_everything(folder)
         finally:

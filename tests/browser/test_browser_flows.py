@@ -25,6 +25,7 @@ WAYS: dict[str, tuple[Callable[[Page], Driver], dict[str, int]]] = {
     "mouse-desktop": (PointerDriver, DESKTOP),
     "mouse-phone": (PointerDriver, PHONE),
     "keyboard-desktop": (KeyboardDriver, DESKTOP),
+    "keyboard-phone": (KeyboardDriver, PHONE),
 }
 
 
