@@ -1,23 +1,21 @@
-"""Search for a cyclic schedule: one base round whose rotations give all m rounds.
+"""Search for a cyclic schedule: base rounds whose rotations through Z_m give all the rounds.
 
-The people are k "columns" of m cyclic points (i, x), x in Z_m, plus f fixed points. Round j
-moves (i, x) to (i, x + j) and leaves the fixed points alone. Every pair then has an orbit,
-its "class": (i, i', x' - x) for two columns, (i, +-d) within a column, (fixed t, column i),
-or two fixed points. The m rounds are repeat-free exactly when each class is used at most once
-by the base round, within a column the difference m/2 (whose orbit meets twice) is unused, and
-no two fixed points share a group. Searching one round of classes instead of m rounds of
-pairs is far smaller, which is how designs like Kirkman triple systems are found by computer.
+The people are k "columns" of m cyclic points (i, x), x in Z_m, plus f fixed points. Rotation
+j moves (i, x) to (i, x + j) and leaves the fixed points alone, so each base round yields m
+rounds. Every pair then has an orbit, its "class": (i, i', x' - x) for two columns, (i, +-d)
+within a column, (fixed t, column i), or two fixed points. The rounds are repeat-free exactly
+when the base rounds use each class at most once, never the within-column difference m/2
+(whose orbit meets twice), and never put two fixed points together. Searching rounds // m
+rounds of classes instead of all the rounds of pairs is far smaller; it is how designs such
+as Kirkman triple systems are found by computer.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
 from convenor.matching import _tabu
 from convenor.matching._tabu import IntArray
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def layouts(n: int, sizes: list[int], rounds: int) -> list[tuple[int, int, int]]:

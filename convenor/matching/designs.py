@@ -8,8 +8,9 @@ more than one round.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import product
 
 import numpy as np
@@ -23,21 +24,25 @@ IntArray = npt.NDArray[np.int64]
 MAX_FIELD_ORDER = 256
 
 
-def round_robin(n: int) -> Schedule:
-    """The circle method: n-1 rounds of pairs for even n, every pair meeting exactly once."""
+def round_robin(n: int, rounds: int | None = None) -> Schedule:
+    """The circle method: n-1 rounds of pairs for even n, every pair meeting exactly once.
+
+    `rounds` keeps only the first so many, without building the rest.
+    """
     if n < 2 or n % 2:
         raise ValueError(f"round robin needs an even number of people >= 2, got {n}")
     m = n - 1  # person m sits still at the centre; the others rotate around the circle
-    r = np.arange(m)[:, None]
+    m_rounds = m if rounds is None else min(m, rounds)
+    r = np.arange(m_rounds)[:, None]
     i = np.arange(1, n // 2)[None, :]
-    pairs = np.empty((m, n // 2, 2), dtype=np.int64)
-    pairs[:, 0, 0], pairs[:, 0, 1] = np.arange(m), m
+    pairs = np.empty((m_rounds, n // 2, 2), dtype=np.int64)
+    pairs[:, 0, 0], pairs[:, 0, 1] = np.arange(m_rounds), m
     pairs[:, 1:, 0], pairs[:, 1:, 1] = (r + i) % m, (r - i) % m
-    rounds: Schedule = pairs.tolist()
-    return rounds
+    out: Schedule = pairs.tolist()
+    return out
 
 
-def odd_pairs(n: int) -> Schedule:
+def odd_pairs(n: int, rounds: int | None = None) -> Schedule:
     """n-4 rounds of pairs plus one three for odd n >= 11, no pair meeting twice.
 
     n-4 is the most possible: a round covers (n+3)/2 pairs and there are n(n-1)/2 in all.
@@ -47,17 +52,18 @@ def odd_pairs(n: int) -> Schedule:
     i = 1..(m-1)/2 cover each difference of Z_m exactly once, so developing the round over Z_m
     never repeats a pair; each fixed person meets each cyclic person once. Everyone in Z_m is in
     the three exactly three times; the fixed people never are, and never meet one another.
+    `rounds` keeps only the first so many, without building the rest.
     """
     if n < 11 or n % 2 == 0:
         raise ValueError(f"odd_pairs needs an odd number of people >= 11, got {n}")
     m = n - 4
-    rounds: Schedule = []
-    for j in range(m):
+    out: Schedule = []
+    for j in range(m if rounds is None else min(m, rounds)):
         groups = [[(j + 3) % m, (j - 3) % m, (j + 1) % m]]
         groups += [[(j + i) % m, (j - i) % m] for i in range(4, (m - 1) // 2 + 1)]
         groups += [[m, j], [m + 1, (j - 1) % m], [m + 2, (j + 2) % m], [m + 3, (j - 2) % m]]
-        rounds.append(groups)
-    return rounds
+        out.append(groups)
+    return out
 
 
 def prime_power(q: int) -> tuple[int, int] | None:
@@ -177,7 +183,7 @@ def product_ring(m: int) -> Ring:
     return Ring(m, add, mul, distinct)
 
 
-def transversal(k: int, m: int) -> Schedule:
+def transversal(k: int, m: int, rounds: int | None = None) -> Schedule:
     """k*m people in m groups of k for m rounds, plus one more round when k divides m.
 
     A resolvable transversal design: person c*m + v is point v of column c. Column c is given
@@ -185,7 +191,8 @@ def transversal(k: int, m: int) -> Schedule:
     {(c, a + b*x_c)}. Two people of different columns lie on one line only
     (b = (v - v') / (x_c - x_c'), so the differences x_c - x_c' must be units: k may not
     exceed m's smallest prime-power factor). People of one column never meet, so when k
-    divides m each column can be split into groups of k for a final round.
+    divides m each column can be split into groups of k for a final round. `rounds` keeps
+    only the first so many, without building the rest.
     """
     if k < 2 or m < 2:
         raise ValueError(f"transversal design needs k >= 2 and m >= 2, got k={k}, m={m}")
@@ -196,43 +203,49 @@ def transversal(k: int, m: int) -> Schedule:
         )
     xs = ring.distinct[:k]
     offsets = np.arange(k) * m
-    rounds: Schedule = []
-    for b in range(m):
+    limit = m + 1 if rounds is None else rounds
+    out: Schedule = []
+    for b in range(min(m, limit)):
         bx = ring.mul[b, xs]  # b * x_c for every column c
         values = ring.add[:, bx]  # row a: a + b * x_c for every column c
-        rounds.append((values + offsets[None, :]).tolist())
-    if m % k == 0:
-        rounds.append(
+        out.append((values + offsets[None, :]).tolist())
+    if m % k == 0 and limit > m:
+        out.append(
             [list(range(c * m + s, c * m + s + k)) for c in range(k) for s in range(0, m, k)]
         )
-    return rounds
+    return out
 
 
-def affine_geometry(q: int, dim: int = 2) -> Schedule:
+def affine_geometry(q: int, dim: int = 2, rounds: int | None = None) -> Schedule:
     """The lines of AG(dim, q): q**dim people in groups of q, (q**dim - 1)/(q - 1) rounds.
 
     Every pair of points lies on exactly one line and each direction's lines partition the
     space, so every pair meets exactly once. dim = 2 is the affine plane (5 groups of 5 for 6
     rounds); AG(3, 3) gives 27 people in threes for 13 rounds, a Kirkman triple system.
+    `rounds` keeps only the first so many, without building the rest.
     """
     if dim < 2:
         raise ValueError(f"affine geometry needs dimension >= 2, got {dim}")
     f = field(q)
     points = np.array(list(product(range(q), repeat=dim)), dtype=np.int64)
     weights = q ** np.arange(dim - 1, -1, -1, dtype=np.int64)
-    rounds: Schedule = []
-    # One direction per 1-dimensional subspace: vectors whose first non-zero coordinate is one.
-    for direction in points[1:]:
-        lead = direction[np.nonzero(direction)[0][0]]
-        if lead != 1:
-            continue
-        # Point p's line is {p + t*direction}; its smallest member names it.
-        steps = f.mul[np.arange(q)[:, None], direction[None, :]]  # t * direction, for every t
-        members = f.add[points[:, None, :], steps[None, :, :]] @ weights  # (points, t)
-        keys = members.min(axis=1)
+    neg = np.argmax(f.add == 0, axis=1)  # additive inverses
+    out: Schedule = []
+    limit = (q**dim - 1) // (q - 1) if rounds is None else rounds
+    # One direction per 1-dimensional subspace: vectors whose first non-zero coordinate, i,
+    # is one, followed by any tail.
+    leads = ((i, tail) for i in range(dim) for tail in points[: q ** (dim - 1 - i), i + 1 :])
+    for i, tail in leads:
+        if len(out) >= limit:
+            break
+        direction = np.concatenate((np.zeros(i, dtype=np.int64), [1], tail))
+        # Each line {p + t*direction} has one point with coordinate i zero, p - p_i*direction;
+        # that point names the line.
+        shift = neg[f.mul[points[:, i][:, None], direction[None, :]]]  # -p_i * direction
+        keys = f.add[points, shift] @ weights
         order = np.argsort(keys, kind="stable")
-        rounds.append(order.reshape(-1, q).tolist())
-    return rounds
+        out.append(order.reshape(-1, q).tolist())
+    return out
 
 
 def affine_plane(q: int) -> Schedule:
@@ -358,34 +371,47 @@ CYCLIC_BASES: dict[tuple[int, int], tuple[tuple[int, int, int], list[list[list[i
 }
 
 
-def _candidates(n: int, size: int) -> Iterator[Schedule]:
+def _options(n: int, size: int) -> Iterator[tuple[int, Callable[[int], Schedule]]]:
+    """(rounds, build) for each construction that fits; build(r) gives its first r rounds."""
     if size == 2 and n % 2 == 0 and n >= 2:
-        yield round_robin(n)
+        yield n - 1, lambda r: round_robin(n, r)
     if size == 2 and n % 2 == 1 and n >= 11:
-        yield odd_pairs(n)
+        yield n - 4, lambda r: odd_pairs(n, r)
     if size == 2:
         return  # the round robin and odd_pairs above beat every other design for pairs
     if (n, size) in CYCLIC_BASES:
         layout, bases = CYCLIC_BASES[n, size]
-        yield develop(bases, *layout)
+        yield layout[0] * len(bases), lambda r: develop(bases, *layout)[:r]
     dim = 2
     while size**dim <= n:
         if size**dim == n and prime_power(size) and size <= MAX_FIELD_ORDER:
-            yield affine_geometry(size, dim)
+            yield (n - 1) // (size - 1), partial(affine_geometry, size, dim)
         dim += 1
     if n % size == 0 and n // size >= 2:
         m = n // size
         parts = _factor_prime_powers(m)
         if parts and size <= min(parts) and max(parts) <= MAX_FIELD_ORDER:
-            yield transversal(size, m)
+            yield m + (m % size == 0), partial(transversal, size, m)
 
 
-def best_design(n: int, size: int) -> Schedule | None:
+def best_design(n: int, size: int, rounds: int | None = None) -> Schedule | None:
     """The known design with the most repeat-free rounds for exactly n people in groups of size.
 
     For size 2 and odd n the design has one three per round; otherwise every group has `size`
-    people. None when no construction here applies.
+    people. `rounds` keeps only its first so many rounds (pairs are then not built in full).
+    None when no construction here applies.
     """
     if size < 2 or n < 2:
         return None
-    return max(_candidates(n, size), key=len, default=None)
+    best = max(_options(n, size), key=lambda option: option[0], default=None)
+    if best is None:
+        return None
+    total, build = best
+    return build(total if rounds is None else min(total, rounds))
+
+
+def design_rounds(n: int, size: int) -> int:
+    """How many rounds best_design(n, size) has (0 if none), without building it."""
+    if size < 2 or n < 2:
+        return 0
+    return max((total for total, _ in _options(n, size)), default=0)

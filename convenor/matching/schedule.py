@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from convenor.matching import _tabu, _tabu_cyclic
-from convenor.matching.designs import best_design
+from convenor.matching.designs import best_design, design_rounds
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -29,6 +29,8 @@ RELABEL_MAX_PEOPLE = 400
 FREEDOM_MAX_PEOPLE = 250
 # The cyclic search rescores all n^2 pairs' classes after every move.
 CYCLIC_MAX_PEOPLE = 300
+# Searches keep several n x n tables (8 bytes a cell): 4000 people take about 0.5 GiB.
+SEARCH_MAX_PEOPLE = 4000
 
 
 def group_sizes(n: int, size: int) -> list[int]:
@@ -70,20 +72,26 @@ def schedule(
     if len(sizes) <= 1:
         return [[list(range(n))] if n else [] for _ in range(rounds)]
     deadline = time.monotonic() + time_limit
-    recency = _recency(n, met or {})
-    weights = _tabu.make_weights(recency, rounds, size)
-    has_history = bool(recency.any())
+    has_history = bool(met)
 
     design = _from_design(n, size, sizes, rounds, np.random.default_rng([seed, 0]))
-    if design is not None:
-        grp, design_rounds, complete = design
-        clean = int(_tabu.pair_counts(grp[:rounds]).max()) <= 1
-        if design_rounds >= rounds and clean and not has_history:
+    if design is not None and not has_history:
+        grp, n_design, complete = design
+        # Designs are repeat-free unless people beyond the design had to be added to it.
+        if n_design >= rounds and not _has_extras(n, size, sizes):
             return _to_lists(grp[:rounds], len(sizes))
-        if complete and not has_history:
+        if complete:
             # Every pair met once in the design, so cycling it repeats each pair as late as
             # possible: the fewest repeats there can be, of the pairs that met longest ago.
-            return _to_lists(grp[np.arange(rounds) % design_rounds], len(sizes))
+            return _to_lists(grp[np.arange(rounds) % n_design], len(sizes))
+    if n > SEARCH_MAX_PEOPLE:
+        raise ValueError(
+            f"no design covers {rounds} rounds of {n} people in groups of {size}, and searching"
+            f" for a plan needs n x n tables: beyond {SEARCH_MAX_PEOPLE} people, plan round by"
+            " round"
+        )
+    recency = _recency(n, met or {})
+    weights = _tabu.make_weights(recency, rounds, size)
 
     floor = _floor(n, sizes, rounds, recency)
     cyclic = floor == 0 and n <= CYCLIC_MAX_PEOPLE
@@ -159,8 +167,8 @@ def _start(
     plan = np.zeros((rounds, n), dtype=np.int64)
     done = 0
     if design is not None:
-        grp, design_rounds, _ = design
-        done = min(rounds, design_rounds)
+        grp, n_design, _ = design
+        done = min(rounds, n_design)
         grp = grp[:done][rng.permutation(done)][:, rng.permutation(n)]
         if weights.first.any() and n <= RELABEL_MAX_PEOPLE:
             relabel_until = min(deadline, time.monotonic() + 0.2 * time_limit)
@@ -218,29 +226,33 @@ def _recency(n: int, met: Mapping[tuple[int, int], int]) -> FloatArray:
 def _from_design(
     n: int, size: int, sizes: list[int], rounds: int, rng: np.random.Generator
 ) -> tuple[IntArray, int, bool] | None:
-    """Up to `rounds` of the best design's rounds, randomly chosen and relabelled, or None.
+    """Up to `rounds` of the best design's rounds, in random order and relabelled, or None.
 
     Returns (rounds x n array, number of design rounds, whether the design meets every pair).
     Where n is not a multiple of size, the design covers n // size * size people and the rest
     are added one per group, each into the group it has met least.
     """
     n_groups = len(sizes)
-    base = n if size == 2 else n_groups * size
-    design = best_design(base, size)
-    if design is None and size == 2 and n % 2:
-        base = n - 1
-        design = best_design(base, size)
+    base = _design_people(n, size, sizes)
+    total = design_rounds(base, size)
+    design = best_design(base, size, rounds)
     if design is None or any(len(r) != n_groups for r in design) or not 0 <= n - base <= n_groups:
         return None
+    if base < n and n > SEARCH_MAX_PEOPLE:
+        return None  # placing the extra people keeps an n x n table of meetings
     perm = rng.permutation(n)
-    order = rng.permutation(len(design))[:rounds]
+    order = rng.permutation(len(design))
     grp = np.zeros((len(order), n), dtype=np.int64)
     group_ids = np.arange(n_groups)
+    uniform = len({len(g) for groups in design for g in groups}) == 1
     for out, r in enumerate(order):
-        people = list(itertools.chain.from_iterable(design[r]))
-        grp[out, perm[people]] = np.repeat(group_ids, [len(g) for g in design[r]])
+        if uniform:
+            grp[out, perm[np.asarray(design[r])]] = group_ids[:, None]
+        else:
+            people = list(itertools.chain.from_iterable(design[r]))
+            grp[out, perm[people]] = np.repeat(group_ids, [len(g) for g in design[r]])
     extras = perm[base:]
-    complete = not len(extras) and len(design) * sum(s * (s - 1) // 2 for s in sizes) == (
+    complete = not len(extras) and total * sum(s * (s - 1) // 2 for s in sizes) == (
         n * (n - 1) // 2
     )
     if len(extras):
@@ -255,7 +267,18 @@ def _from_design(
                 grp[r, e] = g
                 taken[g] = True
             counts += grp[r][:, None] == grp[r][None, :]
-    return grp, len(design), complete
+    return grp, total, complete
+
+
+def _design_people(n: int, size: int, sizes: list[int]) -> int:
+    """How many people a design is sought for; the rest are added to its groups."""
+    if size == 2:
+        return n - 1 if n % 2 and not design_rounds(n, size) else n
+    return len(sizes) * size
+
+
+def _has_extras(n: int, size: int, sizes: list[int]) -> bool:
+    return _design_people(n, size, sizes) != n
 
 
 def _relabel(
@@ -372,10 +395,14 @@ def _floor(n: int, sizes: list[int], rounds: int, recency: FloatArray) -> float:
 
 
 def _to_lists(grp: IntArray, n_groups: int) -> list[list[list[int]]]:
+    """Rounds as lists of groups, each group ascending and groups ordered by first member."""
     rounds: list[list[list[int]]] = []
     for row in grp:
-        groups: list[list[int]] = [[] for _ in range(n_groups)]
-        for person, g in enumerate(row.tolist()):
-            groups[g].append(person)
-        rounds.append(sorted(groups))
+        order = np.argsort(row, kind="stable")  # people by group, ascending within each
+        ends = np.cumsum(np.bincount(row, minlength=n_groups))
+        starts = ends - np.bincount(row, minlength=n_groups)
+        by_first = np.argsort(order[starts])
+        people = order.tolist()
+        bounds = list(zip(starts[by_first].tolist(), ends[by_first].tolist(), strict=True))
+        rounds.append([people[a:b] for a, b in bounds])
     return rounds
