@@ -200,6 +200,8 @@ class Contexts:
             timezone_id="Europe/London",
         )
         context.set_default_timeout(10_000)
+        # What "Copy link" buttons write, the test reads back (as a person would paste it).
+        context.grant_permissions(["clipboard-read", "clipboard-write"])
         self.opened.append((who, context))
         visited = self.visited.setdefault(who, [])
         page = context.new_page()

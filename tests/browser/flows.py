@@ -137,10 +137,14 @@ def make_invite_link(d: Driver, check: Check) -> str:
     check(page, "invite link")
     d.activate(page.get_by_role("button", name="Make a link"))
     heading(page, f"New link for {INVITED}")
+    shown = page.get_by_label("Copy the link now").input_value()
+    assert shown.startswith("http://127.0.0.1:"), shown
+    d.activate(page.get_by_role("button", name="Copy link"))
+    expect(page.get_by_role("status").filter(has_text="Link copied.")).to_be_attached()
     check(page, "invite link made")
-    url = page.get_by_label("Copy the link now").input_value()
-    assert url.startswith("http://127.0.0.1:"), url
-    return url
+    copied = str(page.evaluate("navigator.clipboard.readText()"))
+    assert copied == shown, f"the Copy link button copied {copied!r}, the page shows {shown!r}"
+    return copied
 
 
 def same_day_and_month(today: date) -> date:
