@@ -117,6 +117,16 @@ def test_best_design_picks_the_longest(n: int, size: int, rounds: int) -> None:
     assert_design(design, n, {size, size + 1} if size == 2 else {size})
 
 
+@pytest.mark.parametrize(
+    ("n", "size", "rounds"), [(30, 2, 4), (101, 2, 10), (64, 4, 7), (32, 4, 9)]
+)
+def test_best_design_builds_only_the_rounds_asked_for(n: int, size: int, rounds: int) -> None:
+    design = designs.best_design(n, size, rounds)
+    assert design is not None and len(design) == rounds
+    assert designs.design_rounds(n, size) == len(designs.best_design(n, size) or [])
+    assert_design(design, n, {2, 3} if size == 2 else {size})
+
+
 @pytest.mark.parametrize(("n", "size"), [(34, 3), (40, 4), (36, 6), (9, 2), (1, 2)])
 def test_best_design_is_none_where_no_construction_applies(n: int, size: int) -> None:
     assert designs.best_design(n, size) is None

@@ -147,6 +147,26 @@ def test_seven_people_in_pairs_stop_at_the_known_limit() -> None:
     assert time.perf_counter() - started < 10.0
 
 
+def test_large_counts_use_the_design_without_pair_tables() -> None:
+    started = time.perf_counter()
+    plan = schedule(20_001, 2, 3, seed=5)
+    assert time.perf_counter() - started < 5.0
+    assert_partitions(plan, 20_001, 2, 3)
+    assert repeats(plan) == 0
+
+
+def test_large_counts_without_a_design_are_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="plan round by round"):
+        schedule(5_000, 3, 2)
+
+
+def test_numpy_integers_are_accepted_in_met() -> None:
+    met = {(np.int64(0), np.int64(1)): np.int64(4)}
+    plan = schedule(6, 2, 4, seed=1, met=met)  # type: ignore[arg-type]
+    assert_partitions(plan, 6, 2, 4)
+    assert repeats(plan) == 0 and [0, 1] not in [g for groups in plan for g in groups]
+
+
 def test_group_sizes_spread_the_remainder() -> None:
     assert group_sizes(10, 3) == [4, 3, 3]
     assert group_sizes(11, 2) == [3, 2, 2, 2, 2]
