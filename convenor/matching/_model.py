@@ -13,6 +13,9 @@ from dataclasses import dataclass, replace
 from itertools import chain, combinations, repeat
 
 import numpy as np
+
+# Imported by name so numpy.random loads with the engine, not lazily inside the first call.
+from numpy.random import Generator, default_rng
 from numpy.typing import NDArray
 
 from .types import HistoryRound, MatchingError, PersonId, Problem
@@ -28,9 +31,9 @@ DENSE_MAX = 2500
 _COUNT_CAP = 1000
 
 
-def rng_for(seed: int, *salt: int) -> np.random.Generator:
+def rng_for(seed: int, *salt: int) -> Generator:
     """A generator determined by the seed (negative seeds allowed) and an optional salt."""
-    return np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, int(seed < 0), *salt])
+    return default_rng([seed & 0xFFFFFFFFFFFFFFFF, int(seed < 0), *salt])
 
 
 @dataclass(frozen=True, slots=True)
