@@ -64,6 +64,8 @@ def plan(problem: Problem, rounds: int, *, time_limit: float = 30.0) -> list[Gro
         if scheduled is not None:
             candidates.append(scheduled)
     best = min(candidates, key=lambda c: _score(problem, c))
+    if not problem.want and not any(_score(problem, best)):
+        return best  # nothing left to improve
     polished = _polish(problem, best, deadline)
     return min((polished, best), key=lambda c: _score(problem, c))
 
