@@ -218,6 +218,7 @@ def move_second_segment_down(d: Driver, check: Check) -> None:
     moving = before[1]
     # The hidden part of the name is its own box, so Chromium reads "Move down : <title>".
     button = page.get_by_role("button", name=re.compile(rf"^Move down\s*: {re.escape(moving)}$"))
+    page.evaluate("() => { window.convenorBeforeMove = true; }")
     d.activate(button)
     expected = [before[0], before[2], before[1], *before[3:]]
     expect(segment_titles(page).nth(2)).to_contain_text(moving)
@@ -225,7 +226,9 @@ def move_second_segment_down(d: Driver, check: Check) -> None:
     expect(
         page.get_by_role("status").filter(has_text=f"Moved “{moving}” to place 3")
     ).to_be_attached()
-    # htmx swapped the table; a keyboard user must not be thrown back to the top of the page.
+    # htmx swapped the table in place (no reload), and the focus stayed on the moved segment's
+    # button: a keyboard user is not thrown back to the top of the page.
+    assert page.evaluate("() => window.convenorBeforeMove === true"), "the page was reloaded"
     expect(button).to_be_focused()
     check(page, "run-sheet editor after a move")
 
