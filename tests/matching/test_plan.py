@@ -53,6 +53,18 @@ def test_plan_continues_after_history_without_repeats() -> None:
     assert evaluate(history_problem, rounds).repeated_pairs == 0
 
 
+@pytest.mark.parametrize(("n", "done"), [(10, 3), (16, 5)])
+def test_plan_completes_all_n_minus_one_rounds_after_earlier_ones(n: int, done: int) -> None:
+    # The remaining rounds are tight: every pair not met yet must meet exactly once.
+    crowd = people(n, orgs=3)
+    earlier = plan(Problem(crowd, seed=1), done)
+    problem = Problem(crowd, history=[g.groups for g in earlier], seed=2)
+    rest = plan(problem, n - 1 - done, time_limit=10)
+    summary = evaluate(problem, rest)
+    assert summary.repeated_pairs == 0
+    assert summary.total_pairs + evaluate(Problem(crowd), earlier).total_pairs == n * (n - 1) // 2
+
+
 def test_avoid_pairs_hold_in_every_round_even_in_a_full_round_robin() -> None:
     crowd = people(10, orgs=10)
     avoid = [("p0", "p1"), ("p2", "p3")]
