@@ -342,3 +342,31 @@ def test_finds_the_optimum_of_its_objective_on_tiny_inputs(
 
     best = min(cost(part) for part in partitions(ids, sizes_for(n, size)))
     assert cost(match(problem).groups) == best
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 30),
+    size=st.integers(2, 8),
+    history=st.lists(
+        st.lists(st.lists(st.sampled_from([f"p{i}" for i in range(35)] + ["gone"]), max_size=5)),
+        max_size=5,
+    ),
+    wants=st.sets(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=5),
+    seed=st.integers(-(2**70), 2**70),
+)
+def test_untidy_history_never_breaks_the_guarantees(
+    n: int,
+    size: int,
+    history: list[list[list[str]]],
+    wants: set[tuple[int, int]],
+    seed: int,
+) -> None:
+    # Histories with unknown ids, singletons, empty groups and people listed twice.
+    crowd = people(n, orgs=4, sectors=3)
+    want = [(f"p{a}", f"p{b}") for a, b in wants if a < b < n]
+    problem = Problem(crowd, size=size, history=history, want=want, seed=seed)
+    got = match(problem)
+    assert sorted(placed(got)) == sorted(p.id for p in crowd)
+    assert sorted(len(g) for g in got.groups) == sizes_for(n, size)
+    assert match(problem) == got
