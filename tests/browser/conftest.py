@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -270,5 +270,5 @@ def contexts(
 
 
 @pytest.fixture
-def check_page() -> Callable[[Page, str], None]:
+def check_page() -> PageChecker:
     return PageChecker()

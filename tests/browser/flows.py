@@ -24,6 +24,16 @@ GROUND_RULES = (
     "What is said here stays here."
 )
 EXTRA_RULE = "Cameras on if you can, off if you need to."
+PEOPLE_CSV = """name,email,organisation,sector,role
+Noor Haddad,noor@example.org,Riverside Health Trust,Health,Ward manager
+Tom Briggs,tom@example.org,Riverside Health Trust,Health,
+Ada Mensah,ada@example.org,County Council,Local government,Public health lead
+Owen Price,,County Council,Local government,
+Bea Kowalski,bea@example.org,Active Shire,Active partnership,Coordinator
+Sol Rivera,sol@example.org,Shire Voluntary Action,Voluntary sector,Chief officer
+"""
+INVITED = "Noor Haddad"
+REFERENCE_SEGMENTS = 11  # in the built-in reference template
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,12 @@ class Plan:
 
     programme: str
     description: str = "Partners from health, councils and the voluntary sector, meeting monthly."
+
+
+def programme_nav(page: Page, link: str) -> Locator:
+    return page.get_by_role("navigation", name=re.compile("^Programme")).get_by_role(
+        "link", name=link, exact=True
+    )
 
 
 def heading(page: Page, text: str | re.Pattern[str]) -> None:
@@ -88,23 +104,6 @@ def edit_programme(d: Driver, plan: Plan, check: Check) -> None:
     expect(page.get_by_text("120 days after archiving")).to_be_visible()
 
 
-PEOPLE_CSV = """name,email,organisation,sector,role
-Noor Haddad,noor@example.org,Riverside Health Trust,Health,Ward manager
-Tom Briggs,tom@example.org,Riverside Health Trust,Health,
-Ada Mensah,ada@example.org,County Council,Local government,Public health lead
-Owen Price,,County Council,Local government,
-Bea Kowalski,bea@example.org,Active Shire,Active partnership,Coordinator
-Sol Rivera,sol@example.org,Shire Voluntary Action,Voluntary sector,Chief officer
-"""
-INVITED = "Noor Haddad"
-
-
-def programme_nav(page: Page, link: str) -> Locator:
-    return page.get_by_role("navigation", name=re.compile("^Programme")).get_by_role(
-        "link", name=link, exact=True
-    )
-
-
 def import_people(d: Driver, csv_file: Path, check: Check) -> None:
     """Upload a CSV, read the preview, confirm; everyone is then on the people list."""
     page = d.page
@@ -127,6 +126,11 @@ def import_people(d: Driver, csv_file: Path, check: Check) -> None:
         "Riverside Health Trust"
     )
     check(page, "people list")
+
+
+def back_to_people(d: Driver) -> None:
+    d.activate(programme_nav(d.page, "People"))
+    heading(d.page, "People")
 
 
 def make_invite_link(d: Driver, check: Check) -> str:
@@ -198,9 +202,6 @@ def plan_session(d: Driver, session: SessionPlan, check: Check) -> None:
     check(page, "run-sheet editor")
 
 
-REFERENCE_SEGMENTS = 11
-
-
 def segment_titles(page: Page) -> Locator:
     """The run-sheet's segment titles, in order (the text before each segment's kind tag)."""
     return page.get_by_role("table").get_by_role("rowheader")
@@ -255,8 +256,3 @@ def join_and_agree(
     sessions = page.get_by_role("region", name="Sessions")
     expect(sessions.get_by_role("heading", name=session.title)).to_be_visible()
     check(page, "participant home")
-
-
-def back_to_people(d: Driver) -> None:
-    d.activate(programme_nav(d.page, "People"))
-    heading(d.page, "People")

@@ -111,7 +111,6 @@ class Driver(Protocol):
     def fill(self, field: Locator, text: str) -> None: ...
     def activate(self, control: Locator) -> None: ...
     def check(self, box: Locator) -> None: ...
-    def choose(self, select: Locator, label: str) -> None: ...
     def upload(self, field: Locator, path: Path) -> None: ...
 
 
@@ -129,9 +128,6 @@ class PointerDriver:
 
     def check(self, box: Locator) -> None:
         box.check()
-
-    def choose(self, select: Locator, label: str) -> None:
-        select.select_option(label=label)
 
     def upload(self, field: Locator, path: Path) -> None:
         field.set_input_files(path)
@@ -164,11 +160,9 @@ _FOCUS_STOP = """(target, backwards) => {
   // the browser draws the ring on the picker button itself, where no page style can be read.
   const withinNative = el === prev && /^(date|time|datetime-local)$/.test(el.type);
   let problem = '';
-  if (withinNative) problem = '';
-  else if (!el.matches(':focus-visible') || !(outline || ring)) {
+  if (!withinNative && !(el.matches(':focus-visible') && (outline || ring))) {
     problem = 'no visible focus indicator';
-  }
-  else if (!onScreen) problem = 'focused element is off screen';
+  } else if (!onScreen) problem = 'focused element is off screen';
   else if (!order) problem = backwards ? 'Shift+Tab moved focus forwards'
                                        : 'Tab moved focus backwards';
   // Tab enters a radio group once, at its checked (or first) button; arrows move within it.
@@ -184,7 +178,6 @@ class KeyboardDriver:
 
     page: Page
     max_presses: int = 60
-    stops: list[str] = field(default_factory=list)
     presses: Counter[str] = field(default_factory=Counter)
 
     def _handle(self, locator: Locator) -> ElementHandle:
@@ -219,7 +212,6 @@ class KeyboardDriver:
             path.append(stop["at"])
             assert stop["ok"], f"{key} to {locator}: {stop['problem']} at {stop['at']}; path {path}"
             if stop["reached"]:
-                self.stops.extend(path)
                 return
         raise AssertionError(f"{key} x{self.max_presses} never reached {locator}; path {path}")
 
@@ -286,18 +278,6 @@ class KeyboardDriver:
         elif not box.is_checked():
             self.press("Space")
         assert box.is_checked(), f"the keyboard did not select {box}"
-
-    def choose(self, select: Locator, label: str) -> None:
-        self.focus_on(select)
-        labels = select.evaluate("s => [...s.options].map(o => o.text.trim())")
-        assert label in labels, f"{select} has no option {label!r}: {labels}"
-        current = select.evaluate("s => s.selectedIndex")
-        wanted = labels.index(label)
-        key = "ArrowDown" if wanted > current else "ArrowUp"
-        for _ in range(abs(wanted - current)):
-            self.press(key)
-        chosen = select.evaluate("s => s.selectedOptions[0]?.text.trim()")
-        assert chosen == label, f"arrow keys left {select} on {chosen!r}, not {label!r}"
 
     def upload(self, field: Locator, path: Path) -> None:
         # A file input opens the system's file dialog on Space; Playwright stands in for the
