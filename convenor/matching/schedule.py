@@ -60,7 +60,8 @@ def schedule(
 
     Priorities: no pair meets twice, nor meets a pair in `met` ((i, j) with i < j -> the round
     they last met; higher is more recent); when repeats are unavoidable, as few as possible and
-    of pairs that met longest ago (repeats inside the plan count as most recent). The seed
+    of pairs that met longest ago (repeats inside the plan count as most recent, and the rounds
+    are then ordered to keep a plan's own repeats far apart). The seed
     relabels designs and drives the search. Caveat: the result is deterministic for a seed
     unless `time_limit` cuts the search short, since how far it got then depends on the machine.
     A lone person (n == 1) is a group of one; the caller reports them as unmatched.
@@ -149,8 +150,44 @@ def schedule(
                 best, best_cost = plan, cost
             if best_cost - floor < 1.0 or time.monotonic() >= deadline:
                 assert best is not None
-                return _to_lists(best, len(sizes))
+                return _to_lists(_spread_repeats(best), len(sizes))
     raise AssertionError("unreachable")
+
+
+def _spread_repeats(grp: IntArray) -> IntArray:
+    """The same rounds reordered so that pairs meeting more than once do so far apart.
+
+    Reordering changes no count, only which repeats are recent: it minimises the sum over
+    repeated pairs of 1 / (rounds between two of their meetings), by best-swap descent.
+    """
+    n_rounds, n = grp.shape
+    c = _tabu.pair_counts(grp)
+    if n_rounds < 3 or c.max() < 2:
+        return grp
+    repeated = np.triu(c >= 2, 1)
+    # shared[a, b]: repeated pairs meeting in both rounds a and b.
+    same = [(row[:, None] == row[None, :])[repeated] for row in grp]
+    flags = np.array(same, dtype=np.float64)  # rounds x repeated pairs
+    shared = flags @ flags.T
+    np.fill_diagonal(shared, 0.0)
+    pos = np.arange(n_rounds)
+    places = np.arange(n_rounds)
+    while True:
+        dist = np.abs(places[:, None] - pos[None, :]).astype(np.float64)
+        inv = np.divide(1.0, dist, out=np.zeros_like(dist), where=dist > 0)
+        t = shared @ inv.T  # t[a, p]: cost of a's shared pairs were a at place p
+        x = t[:, pos]
+        gap = np.abs(pos[:, None] - pos[None, :]).astype(np.float64)
+        tied = np.divide(shared, gap, out=np.zeros_like(gap), where=gap > 0)
+        delta = x + x.T - np.diag(x)[:, None] - np.diag(x)[None, :] + 2.0 * tied
+        np.fill_diagonal(delta, 0.0)
+        a, b = np.unravel_index(int(np.argmin(delta)), delta.shape)
+        if delta[a, b] > -1e-9:
+            break
+        pos[[a, b]] = pos[[b, a]]
+    out = np.empty_like(grp)
+    out[pos] = grp
+    return out
 
 
 def _start(

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convenor.matching import _tabu, _tabu_cyclic
-from convenor.matching.schedule import group_sizes, schedule
+from convenor.matching.schedule import _spread_repeats, group_sizes, schedule
 
 Plan = list[list[list[int]]]
 
@@ -133,6 +133,16 @@ def test_unavoidable_repeats_fall_on_the_pairs_that_met_longest_ago() -> None:
     met = {(0, 1): 5, (2, 3): 5, (0, 3): 3, (1, 2): 3, (0, 2): 1, (1, 3): 1}
     for seed in range(5):
         assert schedule(4, 2, 1, seed=seed, met=met) == [[[0, 2], [1, 3]]]
+
+
+def test_repeats_inside_a_plan_are_spread_apart() -> None:
+    # Five rounds of 8 people in pairs where rounds 0 and 1 are the same: reordering puts the
+    # twins first and last, so each repeated pair has four rounds between its meetings.
+    rounds = [[0, 0, 1, 1, 2, 2, 3, 3], [0, 0, 1, 1, 2, 2, 3, 3]]
+    rounds += [[0, 1, 0, 1, 2, 3, 2, 3], [0, 1, 1, 0, 2, 3, 3, 2], [0, 1, 2, 3, 0, 1, 2, 3]]
+    spread = _spread_repeats(np.array(rounds))
+    assert sorted(map(tuple, spread.tolist())) == sorted(map(tuple, rounds))
+    assert spread[0].tolist() == rounds[0] and spread[4].tolist() == rounds[0]
 
 
 def test_a_plan_beyond_the_limit_has_the_fewest_repeats_there_can_be() -> None:
