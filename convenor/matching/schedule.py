@@ -61,10 +61,12 @@ def schedule(
     Priorities: no pair meets twice, nor meets a pair in `met` ((i, j) with i < j -> the round
     they last met; higher is more recent); when repeats are unavoidable, as few as possible and
     of pairs that met longest ago (repeats inside the plan count as most recent, and the rounds
-    are then ordered to keep a plan's own repeats far apart). The seed
-    relabels designs and drives the search. Caveat: the result is deterministic for a seed
-    unless `time_limit` cuts the search short, since how far it got then depends on the machine.
-    A lone person (n == 1) is a group of one; the caller reports them as unmatched.
+    are then ordered to keep a plan's own repeats far apart). The seed relabels designs and
+    drives the search. Caveats: the result is deterministic for a seed unless `time_limit`
+    cuts the search short, since how far it got then depends on the machine; searches keep
+    n x n tables, so past SEARCH_MAX_PEOPLE only plans a design covers are offered (else
+    ValueError). A lone person (n == 1) is a group of one; the caller reports them as
+    unmatched.
     """
     _validate(n, size, rounds, met, time_limit)
     if rounds == 0:
