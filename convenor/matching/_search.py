@@ -243,7 +243,7 @@ def solve(model: Model, rng: np.random.Generator) -> IntArray:
     search.descend(patience=3, max_steps=200)
     # Iterated local search: only while something still costs, within a fixed (seeded, not
     # timed) budget so that the same input always gives the same output.
-    kicks = max(4, min(60, 12_000 // max(n, 1)))
+    kicks = max(4, min(20, 12_000 // max(n, 1)))
     best, best_cost = search.grid.copy(), search.cost()
     floor = lower_bound(model, g)
     for _ in range(kicks):
