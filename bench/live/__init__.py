@@ -1,0 +1,1 @@
+"""The live-session load benchmark (`python -m bench.live`) and its servers and seeding."""

@@ -1,0 +1,105 @@
+"""Seed a live session for the benchmark and the two-process test; print it as one JSON line.
+
+`python -m bench.live.seed N` (with DATABASE_URL set) migrates the database, then makes a
+facilitator, a programme with N participants who agreed to the ground rules, and a session with
+the reference workshop's run-sheet, all through the action functions. Each person gets a
+browser session made directly in the session store (what redeeming an invite would leave),
+so the rate-limited invite endpoint is not what gets measured.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from datetime import date, time, timedelta
+from typing import Any
+
+SECTORS = ("NHS", "Local government", "Active partnership", "Voluntary sector", "Housing")
+
+
+def person_name(index: int) -> str:
+    return f"Person {index:04d}"
+
+
+def seed(count: int) -> dict[str, Any]:
+    """The ids, names and session cookies of a fresh facilitator, programme, session and cohort."""
+    from django.db import transaction
+    from django.test import Client
+
+    from convenor.accounts.models import User
+    from convenor.programmes import actions as programme_actions
+    from convenor.programmes.access import PARTICIPANT_SESSION_KEY
+    from convenor.workshops import actions as workshop_actions
+
+    SessionStore = Client().session.__class__  # the configured engine's store
+
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=f"lead-{secrets.token_hex(4)}@example.org",
+            name="Lena Lead",
+            password=secrets.token_urlsafe(16),
+        )
+        programme = programme_actions.create_programme(user, name="Live benchmark cohort")
+        session = workshop_actions.create_session(
+            programme,
+            user,
+            title="Building common purpose",
+            starts_on=date.today() + timedelta(days=1),
+            start_time=time(13, 0),
+            time_zone="Europe/London",
+            duration_minutes=180,
+            format="online",
+            video_url_template="https://meet.example.org/{room}",
+        )
+        segments = workshop_actions.apply_template(session, user, "common-purpose")
+        people = []
+        for index in range(count):
+            participant = programme_actions.add_participant(
+                programme,
+                user,
+                display_name=person_name(index),
+                # Forty organisations in five sectors, so the engine has mixing to do.
+                organisation=f"Organisation {index % 40:02d}",
+                sector=SECTORS[index % len(SECTORS)],
+            )
+            programme_actions.agree_ground_rules(participant)
+            store = SessionStore()
+            store[PARTICIPANT_SESSION_KEY] = {str(programme.pk): str(participant.pk)}
+            store.create()
+            people.append(
+                {
+                    "id": str(participant.pk),
+                    "name": participant.display_name,
+                    "cookie": store.session_key,
+                }
+            )
+
+    facilitator = Client()
+    facilitator.force_login(user)
+    return {
+        "programme": str(programme.pk),
+        "session": str(session.pk),
+        "segments": [str(segment.pk) for segment in segments],
+        "coffee_segment": next(str(s.pk) for s in segments if s.kind == "coffee_trial"),
+        "facilitator": {"id": str(user.pk), "cookie": facilitator.cookies["sessionid"].value},
+        "participants": people,
+    }
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 1 or not argv[0].isdigit() or not 1 <= int(argv[0]) <= 5000:
+        raise SystemExit("usage: python -m bench.live.seed N  (N participants, 1 to 5000)")
+    import os
+
+    import django
+    from django.core.management import call_command
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "convenor.settings")
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+    print(json.dumps(seed(int(argv[0]))))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
