@@ -29,8 +29,8 @@ RELABEL_MAX_PEOPLE = 400
 FREEDOM_MAX_PEOPLE = 250
 # The cyclic search rescores all n^2 pairs' classes after every move.
 CYCLIC_MAX_PEOPLE = 300
-# Searches keep several n x n tables (8 bytes a cell): 4000 people take about 0.5 GiB.
-SEARCH_MAX_PEOPLE = 4000
+# Searches keep several n x n tables (8 bytes a cell): at 3000 people the peak is ~0.6 GiB.
+SEARCH_MAX_PEOPLE = 3000
 
 
 def group_sizes(n: int, size: int) -> list[int]:
