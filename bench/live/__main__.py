@@ -1,0 +1,150 @@
+"""`python -m bench.live [--n 100,500,1000] [--writers M] [--modes single,two] [--quick]`
+
+Starts the servers itself (see bench.live.run), connects N simulated participants over
+WebSockets on loopback, has the facilitator start a coffee-trial round and times, for each
+participant, the click-to-screen delay (event, then the partial fetch live.js makes); then M
+participants write at once and every acknowledged write is looked for in the database.
+Prints one table; every phase has a time limit, so the run always ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+
+import numpy as np
+
+from bench.live.run import MODES, Outcome, run
+
+QUICK_N = 20
+BUDGET_SECONDS = 240.0  # driving one configuration; seeding and start-up come on top
+
+
+def counts(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of numbers"
+        ) from None
+    if not values or any(not 2 <= v <= 2000 for v in values):
+        raise argparse.ArgumentTypeError("each N must be between 2 and 2000")
+    return values
+
+
+def modes(text: str) -> list[str]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    if not chosen or any(mode not in MODES for mode in chosen):
+        raise argparse.ArgumentTypeError(f"modes are {', '.join(MODES)}")
+    return chosen
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "-"
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return f"{p50:.0f} / {p95:.0f} / {p99:.0f}"
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            model = next(
+                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
+                model,
+            )
+    except OSError:
+        pass
+    return (
+        f"Machine: {model}, {os.cpu_count()} cores; Python {platform.python_version()}; "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+COLUMNS = (
+    "mode",
+    "N",
+    "join s",
+    "assignment p50/p95/p99 ms",
+    "all assigned",
+    "writers M",
+    "write p50/p95/p99 ms",
+    "lost writes",
+    "load",
+)
+
+
+def row(out: Outcome) -> list[str]:
+    mode = "1 process, SQLite" if out.mode == "single" else "2 processes, PostgreSQL + Redis"
+    assigned = "y" if out.assign_ms and out.unassigned == 0 and not out.error else "n"
+    if out.unassigned:
+        assigned += f" ({out.unassigned} not)"
+    return [
+        mode,
+        str(out.n),
+        f"{out.join_s:.1f}",
+        percentiles(out.assign_ms),
+        assigned,
+        f"{out.writers} ({out.write_kind or '-'})",
+        percentiles(out.write_ms),
+        str(out.lost) if out.write_kind else "-",
+        f"{out.load[0]:.1f}-{out.load[1]:.1f}",
+    ]
+
+
+def table(rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return "\n".join(lines)
+
+
+def details(out: Outcome) -> str:
+    parts = [
+        f"{out.mode} N={out.n}: seed {out.seed_s:.1f} s, joined in {out.join_s:.1f} s "
+        f"({out.join_failures} failed), settled {'yes' if out.settled else 'NO'} after "
+        f"{out.settle_s:.1f} s; start_round answered in "
+        f"{out.command_ms or float('nan'):.0f} ms; event arrival p50/p95/p99 "
+        f"{percentiles(out.event_ms)} ms; console showed all groups after "
+        f"{out.console_ms or float('nan'):.0f} ms; client CPU {out.client_cpu_s:.1f} s",
+    ]
+    if out.error:
+        parts.append(f"  error: {out.error}")
+    parts += [f"  {note}" for note in out.notes]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.live", description=__doc__)
+    parser.add_argument("--n", type=counts, default=[100, 500, 1000], help="participants")
+    parser.add_argument("--writers", type=int, default=None, help="default: min(N, 500)")
+    parser.add_argument("--modes", type=modes, default=list(MODES), help="single,two")
+    parser.add_argument("--quick", action="store_true", help=f"N={QUICK_N}, one process only")
+    parser.add_argument("--json", action="store_true", help="also print each result as JSON")
+    args = parser.parse_args(argv)
+    if args.writers is not None and args.writers < 1:
+        parser.error("--writers must be at least 1")
+    ns, chosen = ([QUICK_N], ["single"]) if args.quick else (args.n, args.modes)
+
+    print(machine(), flush=True)
+    results: list[Outcome] = []
+    for mode in chosen:
+        for n in ns:
+            writers = args.writers if args.writers is not None else min(n, 500)
+            out = run(mode, n, writers, BUDGET_SECONDS)
+            results.append(out)
+            print(details(out), file=sys.stderr, flush=True)
+            if args.json:
+                print(json.dumps(out.as_dict()), flush=True)
+    print(table([row(out) for out in results]))
+    failed = [
+        out for out in results if out.error or out.unassigned or out.lost or not out.assign_ms
+    ]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

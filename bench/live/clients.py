@@ -1,0 +1,194 @@
+"""Simulated browsers for the live-session benchmark, all in one asyncio process.
+
+Each participant does what live.js does in a real tab: one WebSocket that says hello, applies
+events in order, and after an event that touches a region of its page waits 50-300 ms (live.js
+spreads a crowd's requests that way) and fetches that region's partial over HTTP, one request
+per region at a time; a heartbeat every 25 s. A participant "has its assignment" when the
+round partial it fetched names every partner the round_started event put it with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
+
+from bench.live.servers import Server
+
+PING_SECONDS = 25.0
+# Regions of each page and the event topics that make live.js fetch them again.
+PARTICIPANT_REGIONS = {"runsheet": "now/", "round": "round/"}
+CONSOLE_REGIONS = {"runsheet": "now/", "round": "round/", "presence": "here/"}
+TOPICS = {
+    "segment_started": "runsheet",
+    "segment_extended": "runsheet",
+    "segment_skipped": "runsheet",
+    "segment_ended": "runsheet",
+    "round_started": "round",
+    "round_changed": "round",
+    "round_ended": "round",
+    "presence": "presence",
+}
+
+
+@dataclass
+class Browser:
+    """One tab: a participant's page, or the facilitator's console."""
+
+    server: Server
+    cookie: str
+    live_base: str  # /p/<programme>/sessions/<session>/live/
+    ws_path: str
+    participant: str | None = None
+    names: dict[str, str] = field(default_factory=dict)  # participant id -> display name
+    socket: ClientConnection | None = None
+    last_seq: int | None = None
+    my_group: list[str] | None = None
+    pending: set[str] = field(default_factory=set)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    replies: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    round_event_at: float | None = None
+    assigned_at: float | None = None
+    fetches: int = 0
+    fetch_errors: int = 0
+    pinging: bool = True
+
+    @property
+    def console(self) -> bool:
+        return self.participant is None
+
+    async def open(self, http: aiohttp.ClientSession, timeout: float) -> None:
+        self.socket = await connect(
+            f"ws://127.0.0.1:{self.server.port}{self.ws_path}",
+            origin=Origin(self.server.origin),
+            additional_headers={"Cookie": f"sessionid={self.cookie}"},
+            open_timeout=timeout,
+            # Browsers send no protocol-level pings; live.js sends its own heartbeat.
+            ping_interval=None,
+            proxy=None,
+            max_size=2**22,
+        )
+        await self.socket.send(json.dumps({"type": "hello", "last_seq": self.last_seq}))
+        self._spawn(self._read(http))
+        self._spawn(self._heartbeat())
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        if self.socket is not None:
+            await self.socket.close()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        assert self.socket is not None
+        await self.socket.send(json.dumps(message))
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(PING_SECONDS)
+            if self.pinging:
+                await self.send({"type": "ping"})
+
+    async def _read(self, http: aiohttp.ClientSession) -> None:
+        assert self.socket is not None
+        try:
+            async for raw in self.socket:
+                self._receive(json.loads(raw), http)
+        except ConnectionClosed:
+            return
+
+    def _receive(self, message: dict[str, Any], http: aiohttp.ClientSession) -> None:
+        kind = message["type"]
+        if kind == "snapshot":
+            self.last_seq = message["seq"]
+            round_ = message["state"]["round"]
+            self.my_group = self._group_of(round_) if round_ else None
+            for topic in self.regions():
+                self._refresh(topic, http)
+        elif kind == "events":
+            for event in message["events"]:
+                self._apply(event, http)
+            self.last_seq = max(self.last_seq or 0, message["seq"])
+        elif kind == "event":
+            self._apply(message["event"], http)
+        else:  # ok, error, pong: answers to what this tab sent
+            self.replies.put_nowait(message)
+
+    def regions(self) -> dict[str, str]:
+        return CONSOLE_REGIONS if self.console else PARTICIPANT_REGIONS
+
+    def _group_of(self, round_: dict[str, Any]) -> list[str] | None:
+        for group in round_["groups"]:
+            if self.participant in group["members"]:
+                return list(group["members"])
+        return None
+
+    def _apply(self, event: dict[str, Any], http: aiohttp.ClientSession) -> None:
+        if self.last_seq is not None and event["seq"] <= self.last_seq:
+            return
+        self.last_seq = event["seq"]
+        topic = TOPICS.get(event["kind"])
+        if topic is None:
+            return
+        if event["kind"] == "round_started":
+            self.round_event_at = time.monotonic()
+            self.my_group = self._group_of(event["payload"]["round"])
+        elif event["kind"] == "round_ended":
+            self.my_group = None
+        elif event["kind"] == "round_changed" and not self.console:
+            mine = [g for g in event["payload"]["groups"] if self.participant in g["members"]]
+            if not mine:
+                return  # someone else's group changed
+            self.my_group = list(mine[0]["members"])
+        if topic in self.regions():
+            self._refresh(topic, http)
+
+    def _refresh(self, topic: str, http: aiohttp.ClientSession) -> None:
+        path = self.regions()[topic]
+        if path in self.pending:
+            return
+        self.pending.add(path)
+        self._spawn(self._load(path, http))
+
+    async def _load(self, path: str, http: aiohttp.ClientSession) -> None:
+        await asyncio.sleep(0.05 + random.random() * 0.25)
+        try:
+            async with http.get(
+                f"{self.server.origin}{self.live_base}{path}",
+                headers={"Cookie": f"sessionid={self.cookie}", "X-Requested-With": "fetch"},
+            ) as response:
+                html = await response.text()
+                ok = response.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            ok, html = False, ""
+        finally:
+            self.pending.discard(path)
+        self.fetches += 1
+        if not ok:
+            self.fetch_errors += 1
+            return
+        if path == "round/" and self.assigned_at is None and self._shows_my_group(html):
+            self.assigned_at = time.monotonic()
+
+    def _shows_my_group(self, html: str) -> bool:
+        if self.console:
+            return self.round_event_at is not None and "live-groups" in html
+        if not self.my_group or "You are with" not in html:
+            return False
+        partners = [self.names[pid] for pid in self.my_group if pid != self.participant]
+        return all(name in html for name in partners)
+
+    async def reply(self, timeout: float) -> dict[str, Any]:
+        return await asyncio.wait_for(self.replies.get(), timeout)
