@@ -205,3 +205,16 @@ def test_session_link_include_points_each_role_to_its_page(
     assert url("console", session) in html
     html = render_to_string("live/_session_link.html", {**context, "membership": as_participant})
     assert url("session", session) in html
+
+
+def test_an_archived_programme_console_has_no_commands(
+    facilitator_client: Client, session: Session, programme: Programme, facilitator: Any
+) -> None:
+    programme_actions.archive_programme(programme, facilitator)
+    response = facilitator_client.get(url("console", session))
+    assert response.status_code == 200
+    assert "data-command" not in response.content.decode()
+    assert (
+        facilitator_client.post(url("command", session), {"command": "start_segment"}).status_code
+        == 403
+    )

@@ -101,7 +101,6 @@
     }
     if (topic === "presence" && !isConsole) { return; }
     refresh(topic);
-    if (isConsole && topic === "presence") { refresh("round"); }
   }
   function receive(message) {
     if (message.type === "snapshot") {
