@@ -36,13 +36,20 @@ SEARCH_MAX_PEOPLE = 3000
 def group_sizes(n: int, size: int) -> list[int]:
     """Sizes of one round's groups: n // size groups, the remainder spread one per group.
 
-    When the remainder exceeds the number of groups (only for n < size * (size - 1)), the
-    people are spread as evenly as possible over n // size groups, so some groups then exceed
-    size + 1. Fewer than `size` people form a single group; nobody forms no group.
+    When that would need more than one extra per group (e.g. 7 people in fours), the count is
+    n // size or one more, whichever keeps the sizes closest to `size` (a tie goes to fewer,
+    larger groups), sizes differing by at most one: the same rule as `match`. Fewer than `size`
+    people form one group; a lone person is a group of one; nobody forms no group.
     """
     if n == 0:
         return []
-    n_groups = max(1, n // size)
+    n_groups, extra = divmod(n, size)
+    if n_groups == 0:
+        n_groups = 1
+    elif extra > n_groups:
+        over = -(-n // n_groups) - size
+        under = size - n // (n_groups + 1)
+        n_groups += over > under
     base, extra = divmod(n, n_groups)
     return [base + 1] * extra + [base] * (n_groups - extra)
 

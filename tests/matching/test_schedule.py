@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convenor.matching import _tabu, _tabu_cyclic
+from convenor.matching._search import group_sizes as match_group_sizes
 from convenor.matching.schedule import _spread_repeats, group_sizes, schedule
 
 Plan = list[list[list[int]]]
@@ -163,6 +164,13 @@ def test_seven_people_in_pairs_stop_at_the_known_limit() -> None:
     assert time.perf_counter() - started < 10.0
 
 
+def test_group_sizes_agree_with_match() -> None:
+    # `plan` only accepts a schedule whose rounds have exactly the sizes `match` would use.
+    for n in range(2, 200):
+        for size in range(2, 12):
+            assert sorted(group_sizes(n, size)) == sorted(match_group_sizes(n, size)), (n, size)
+
+
 def test_large_counts_use_the_design_without_pair_tables() -> None:
     started = time.perf_counter()
     plan = schedule(20_001, 2, 3, seed=5)
@@ -187,6 +195,10 @@ def test_group_sizes_spread_the_remainder() -> None:
     assert group_sizes(10, 3) == [4, 3, 3]
     assert group_sizes(11, 2) == [3, 2, 2, 2, 2]
     assert group_sizes(3, 4) == [3]
+    # A remainder too big to spread one per group: sizes as close to the target as possible.
+    assert group_sizes(7, 4) == [4, 3]
+    assert group_sizes(11, 4) == [4, 4, 3]
+    assert group_sizes(14, 5) == [5, 5, 4]
     assert group_sizes(1, 2) == [1]
     assert group_sizes(0, 2) == []
 
