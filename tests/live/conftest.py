@@ -13,12 +13,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
 
 from convenor.accounts.models import User
-from convenor.asgi import application
 from convenor.live import consumers
 from convenor.programmes import actions
 from convenor.programmes.access import PARTICIPANT_SESSION_KEY
@@ -118,6 +116,12 @@ Connect = Callable[..., Any]
 @pytest_asyncio.fixture
 async def connect() -> AsyncIterator[Connect]:
     """Open a socket to a session as a cookie; every socket is closed after the test."""
+    # Imported here, not at the top: channels.testing imports daphne, which installs a Twisted
+    # reactor, and the browser-test process (which collects this file) must not get one.
+    from channels.testing import WebsocketCommunicator
+
+    from convenor.asgi import application
+
     opened: list[WebsocketCommunicator] = []
 
     async def _open(session: Session, cookie: str | None, *, hello: bool = True) -> Any:
