@@ -7,7 +7,7 @@ nothing. Authorisation is the caller's job (convenor.programmes.access).
 """
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -501,7 +501,3 @@ def remove_if_gone(session: Session, participant: Participant) -> bool:
             return False
         do_remove_participant(round_, participant, None)
     return True
-
-
-def round_ends_at(round_: Round) -> datetime:
-    return round_.started_at + timedelta(minutes=round_.minutes)

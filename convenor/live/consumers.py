@@ -66,6 +66,12 @@ def _connect(session: Session, membership: Membership, channel_name: str) -> Non
     actions.do_connect(session, channel_name, participant=membership.participant, user=user)
 
 
+def _execute(session: Session, membership: Membership, name: str, values: dict[str, Any]) -> str:
+    # The facilitator's user row may not be loaded yet, and loading it is a query: sync side.
+    assert membership.facilitation is not None
+    return commands.execute(session, membership.facilitation.user, name, values)
+
+
 async def _remove_later(session: Session, participant: Participant) -> None:
     await asyncio.sleep(leave_grace())
     try:
@@ -180,12 +186,10 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if not self.membership.is_facilitator:
             await self.error("Only the programme's facilitators can do this.", ref)
             return
-        facilitation = self.membership.facilitation
-        assert facilitation is not None
         try:
             values = commands.parse(name, content)
-            message = await database_sync_to_async(commands.execute)(
-                self.session, facilitation.user, name, values
+            message = await database_sync_to_async(_execute)(
+                self.session, self.membership, name, values
             )
         except commands.CommandError as error:
             await self.error(str(error), ref)
