@@ -116,7 +116,7 @@ def import_people(d: Driver, csv_file: Path, check: Check) -> None:
     d.upload(page.get_by_label("CSV file"), csv_file)
     d.activate(page.get_by_role("button", name="Preview"))
     heading(page, "Check the import")
-    expect(page.get_by_role("status")).to_contain_text("All 6 rows are ready")
+    expect(page.get_by_role("status").filter(has_text="All 6 rows are ready")).to_be_visible()
     check(page, "import preview")
     d.activate(page.get_by_role("button", name="Import 6 people"))
     heading(page, "People")
