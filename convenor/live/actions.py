@@ -165,6 +165,16 @@ def do_skip_segment(
     return run
 
 
+def do_runsheet_edited(session: Session) -> None:
+    """Tell live clients that segments were added, changed, moved or deleted.
+
+    For the run-sheet editing actions to call inside their own transaction, after the change.
+    """
+    with transaction.atomic():
+        lock_state(session)
+        emit(session, "runsheet_edited", {"segment": None, "runsheet": runsheet_state(session)})
+
+
 # --- Rounds ---------------------------------------------------------------------------------
 
 

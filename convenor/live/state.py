@@ -16,7 +16,7 @@ from convenor.live.models import GroupMember, LivePresence, Round, SegmentRun
 from convenor.workshops.models import Session
 
 RUNSHEET_KINDS = frozenset(
-    {"segment_started", "segment_extended", "segment_skipped", "segment_ended"}
+    {"segment_started", "segment_extended", "segment_skipped", "segment_ended", "runsheet_edited"}
 )
 ROUND_KINDS = frozenset({"round_started", "round_changed", "round_ended"})
 EVENT_KINDS = RUNSHEET_KINDS | ROUND_KINDS | {"presence"}

@@ -174,6 +174,18 @@ def test_start_extend_end_and_skip_retime_what_follows(
     assert snapshot(session)["runsheet"]["status"] == "finished"
 
 
+def test_an_edit_to_the_run_sheet_reaches_live_clients(
+    session: Session, segments: list[Segment], facilitator: Any
+) -> None:
+    actions.do_start_segment(session, facilitator)
+    segments[1].duration_minutes = 45
+    segments[1].save()
+    events = consistent(session, lambda: actions.do_runsheet_edited(session))
+    assert [e["kind"] for e in events] == ["runsheet_edited"]
+    planned = events[0]["payload"]["runsheet"]["segments"]
+    assert _at(planned[2]["starts_at"]) - _at(planned[1]["starts_at"]) == timedelta(minutes=45)
+
+
 def _at(text: str) -> Any:
     from datetime import datetime
 

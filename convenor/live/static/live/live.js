@@ -10,7 +10,7 @@
 
   var TOPICS = {
     segment_started: "runsheet", segment_extended: "runsheet", segment_skipped: "runsheet",
-    segment_ended: "runsheet", round_started: "round", round_changed: "round",
+    segment_ended: "runsheet", runsheet_edited: "runsheet", round_started: "round", round_changed: "round",
     round_ended: "round", presence: "presence"
   };
   var me = root.getAttribute("data-participant");
