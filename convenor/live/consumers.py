@@ -35,6 +35,12 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 16 * 1024
 CLOSE_OUTSIDER = 4404
 CLOSE_IDLE = 4408
+# A tab sends a hello, a ping every 25 s and a facilitator's clicks: a burst of 30 messages,
+# then 5 a second, is far beyond that and keeps one client from keeping the server busy.
+RATE_BURST = 30.0
+RATE_PER_SECOND = 5.0
+# Heartbeats refresh the presence row at most this often (one write per tab, not per ping).
+TOUCH_EVERY_SECONDS = 20.0
 
 # Background removals of people who left mid-round; held here so they are not collected early.
 _pending: set[asyncio.Task[None]] = set()
@@ -87,6 +93,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     session: Session | None = None
     sent_seq: int | None = None
     idle_task: asyncio.Task[None] | None = None
+    allowance = RATE_BURST
+    touched_at = 0.0
 
     async def connect(self) -> None:
         session_id = self.scope["url_route"]["kwargs"]["session_id"]
@@ -95,7 +103,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=CLOSE_OUTSIDER)
             return
         self.membership, self.session = found
-        self.last_heard = asyncio.get_running_loop().time()
+        self.last_heard = self.touched_at = asyncio.get_running_loop().time()
         # Join before anything can be missed: events committed from here on reach this tab.
         await self.channel_layer.group_add(group_name(self.session.pk), self.channel_name)
         await self.accept()
@@ -130,7 +138,13 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.send_json(reply)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        self.last_heard = asyncio.get_running_loop().time()
+        now = asyncio.get_running_loop().time()
+        self.allowance = min(RATE_BURST, self.allowance + (now - self.last_heard) * RATE_PER_SECOND)
+        self.last_heard = now
+        if self.allowance < 1:
+            await self.error("Too many messages: slow down; this one was ignored.")
+            return
+        self.allowance -= 1
         if text_data is None:
             await self.error("Send JSON text frames, not binary ones.")
             return
@@ -159,7 +173,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             if set(content) - {"type", "ref"}:
                 await self.error("A ping has no fields.", ref)
                 return
-            await database_sync_to_async(actions.touch_presence)(self.channel_name)
+            if self.last_heard - self.touched_at >= TOUCH_EVERY_SECONDS:
+                self.touched_at = self.last_heard
+                await database_sync_to_async(actions.touch_presence)(self.channel_name)
             await self.send_json({"type": "pong"})
         elif kind in commands.COMMANDS:
             await self.command(kind, content, ref)

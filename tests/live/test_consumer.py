@@ -297,3 +297,19 @@ async def test_a_lost_notification_is_filled_in_from_the_log(
     reply = await socket.receive_json_from(timeout=5)
     assert reply["type"] == "events"
     assert [e["kind"] for e in reply["events"]] == ["presence", "segment_started"]
+
+
+async def test_a_flood_of_messages_is_refused_beyond_the_burst(
+    session: Session, people: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    from convenor.live.consumers import RATE_BURST
+
+    socket = await connect(session, await cookie_of(people[0]))
+    sent = int(RATE_BURST) + 20
+    for _ in range(sent):
+        await socket.send_json_to({"type": "ping"})
+    replies = [await socket.receive_json_from(timeout=5) for _ in range(sent)]
+    pongs = sum(1 for reply in replies if reply == {"type": "pong"})
+    refused = [reply for reply in replies if reply["type"] == "error"]
+    assert RATE_BURST - 1 <= pongs < sent
+    assert refused and "Too many messages" in refused[0]["message"]
