@@ -32,6 +32,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Page,
     Playwright,
+    expect,
     sync_playwright,
 )
 from playwright.sync_api import Error as PlaywrightError
@@ -51,6 +52,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+# Waits for a page (actions, and the assertions' 5 s default) are generous because the machine is
+# often shared: a sign-in hashes its password slowly on purpose.
+WAIT_MS = 15_000
 
 
 def _free_port() -> int:
@@ -162,6 +166,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
+    expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as running:
         yield running
 
@@ -199,7 +204,7 @@ class Contexts:
             locale="en-GB",
             timezone_id="Europe/London",
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(WAIT_MS)
         # What "Copy link" buttons write, the test reads back (as a person would paste it).
         context.grant_permissions(["clipboard-read", "clipboard-write"])
         self.opened.append((who, context))
