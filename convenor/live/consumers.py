@@ -7,7 +7,9 @@ Protocol (JSON text frames, at most 16 KiB each):
 - client `{"type": "ping"}` → `{"type": "pong"}`; silence for LIVE_IDLE_TIMEOUT closes (4408);
 - facilitators: `{"type": <command>, ...fields, "ref": any}` (see commands.COMMANDS) →
   `{"type": "ok", "command": ..., "message": ..., "ref": ...}`;
-- anything wrong → `{"type": "error", "message": ..., "ref": ...}` and nothing changes.
+- anything wrong (bad JSON, binary, too large, unknown type or field, wrong type, unknown id,
+  wrong role, beyond the rate limit) → `{"type": "error", "message": ..., "ref": ...}`, and
+  nothing changes.
 Outsiders are refused before the handshake completes (close code 4404).
 """
 
