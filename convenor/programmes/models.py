@@ -197,3 +197,53 @@ class Invite(models.Model):
         if self.expires_at <= now:
             return "expired"
         return "active"
+
+
+class PairPreference(models.Model):
+    """A facilitator's note that two people should not be grouped (avoid) or should be (want).
+
+    The pair is stored in id order (person_a < person_b), so one pair has one row: a pair is
+    either avoided or wanted, never both. Removing either person deletes the preference.
+    """
+
+    class Kind(models.TextChoices):
+        AVOID = "avoid", "Please don't pair them"
+        WANT = "want", "They would like to meet"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="pair_preferences"
+    )
+    person_a = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            # One row per pair whatever the kind: a duplicate and a contradiction both fail.
+            models.UniqueConstraint(
+                fields=["programme", "person_a", "person_b"],
+                name="programmes_pairpreference_unique_pair",
+                violation_error_message="These two people already have a pairing preference.",
+            ),
+            models.CheckConstraint(
+                condition=Q(person_a__lt=models.F("person_b")),
+                name="programmes_pairpreference_ordered_pair",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["avoid", "want"]),
+                name="programmes_pairpreference_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.person_a_id} {self.person_b_id}"
