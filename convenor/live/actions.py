@@ -33,6 +33,7 @@ from convenor.matching import (
     remove_person,
 )
 from convenor.programmes.models import Participant
+from convenor.programmes.pairs import pair_preferences
 from convenor.workshops.models import Segment, Session
 
 MAX_EXTENSION_MINUTES = 120
@@ -200,10 +201,14 @@ def _as_grouping(groups: dict[int, set[str]], waiting: list[str]) -> Grouping:
 
 
 def _problem(round_: Round, people: list[Participant]) -> Problem:
+    ids = {str(p.pk) for p in people}
+    avoid, want = pair_preferences(round_.session.programme, among=ids)
     return Problem(
         people=[_person(p) for p in people],
         size=round_.size,
         history=rounds_history(round_.session, exclude=round_),
+        avoid=avoid,
+        want=want,
         seed=round_.seed,
     )
 
