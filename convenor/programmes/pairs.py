@@ -8,6 +8,7 @@ import csv
 import io
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -221,3 +222,16 @@ def import_pair_preferences(
             raise PairsRefused(problems)
         PairPreference.objects.bulk_create(made)
     return made
+
+
+def find_pair_preference(programme: Programme, value: object) -> PairPreference | None:
+    """The programme's preference with this id, or None (also for a malformed id)."""
+    try:
+        pk = UUID(str(value))
+    except ValueError:
+        return None
+    return (
+        PairPreference.objects.select_related("programme", "person_a", "person_b")
+        .filter(pk=pk, programme=programme)
+        .first()
+    )

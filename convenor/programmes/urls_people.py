@@ -6,7 +6,7 @@ two public pages (join/, register/) are identified by their token alone.
 
 from django.urls import path
 
-from convenor.programmes import invite_views, people_views
+from convenor.programmes import invite_views, pairs_views, people_views
 
 urlpatterns = [
     path("p/<uuid:programme_id>/people/", people_views.people_list, name="people"),
@@ -33,6 +33,13 @@ urlpatterns = [
         name="people_import_confirm",
     ),
     path("p/<uuid:programme_id>/people/links/", people_views.people_links, name="people_links"),
+    path("p/<uuid:programme_id>/people/pairs/", pairs_views.pairs_list, name="pairs"),
+    path("p/<uuid:programme_id>/people/pairs/remove/", pairs_views.pair_remove, name="pair_remove"),
+    path(
+        "p/<uuid:programme_id>/people/pairs/import/",
+        pairs_views.pairs_import,
+        name="pairs_import",
+    ),
     path("p/<uuid:programme_id>/registration/", invite_views.registration, name="registration"),
     path(
         "p/<uuid:programme_id>/invites/<uuid:invite_id>/revoke/",
