@@ -1,0 +1,183 @@
+"""What the live-session browser test needs besides the shared harness.
+
+`seed_live_session` writes the programme, the four people, their invite links and the session
+straight into the running server's database through the real action functions (the UI for all
+that is covered by test_browser_flows.py); everything after it happens in the browser. The
+readers below work only through what the pages show (roles, names, link targets).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+
+from .support import Server
+
+REPO = Path(__file__).resolve().parents[2]
+VIDEO_ROOMS = "https://meet.example.org/cohort-{room}"
+GROUND_RULE = "What is said here stays here."
+# Four people from four organisations in four sectors, so any grouping mixes them.
+PEOPLE = [
+    ("Noor Haddad", "Riverside Health Trust", "Health"),
+    ("Ada Mensah", "County Council", "Local government"),
+    ("Bea Kowalski", "Active Shire", "Active partnership"),
+    ("Sol Rivera", "Shire Voluntary Action", "Voluntary sector"),
+]
+
+_SEED = """
+import json, sys
+from datetime import date, time, timedelta
+import django
+django.setup()
+from django.urls import reverse
+from convenor.accounts.models import User
+from convenor.programmes import actions as programmes
+from convenor.workshops import actions as workshops
+from convenor.workshops.models import Session
+
+spec = json.loads(sys.argv[1])
+user = User.objects.get(email=spec["email"])
+programme = programmes.create_programme(
+    user, name=spec["programme"], ground_rules=spec["ground_rule"]
+)
+session = workshops.create_session(
+    programme, user, title=spec["title"], starts_on=date.today() + timedelta(days=1),
+    start_time=time(10, 0), time_zone="Europe/London", duration_minutes=180,
+    format=Session.Format.ONLINE, video_url_template=spec["rooms"],
+)
+workshops.apply_template(session, user, "common-purpose")
+people = []
+for name, organisation, sector in spec["people"]:
+    person = programmes.add_participant(
+        programme, user, display_name=name, organisation=organisation, sector=sector
+    )
+    token = programmes.issue_personal_invite(person, user).token
+    people.append({"name": name, "invite": reverse("programmes:invite_redeem", args=[token])})
+print(json.dumps({
+    "people": people,
+    "live": reverse("live:session", args=[programme.pk, session.pk]),
+    "console": reverse("live:console", args=[programme.pk, session.pk]),
+}))
+"""
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    organisation: str
+    sector: str
+    invite_path: str
+
+
+@dataclass(frozen=True)
+class SeededSession:
+    programme: str
+    title: str
+    people: list[Person]
+    live_path: str
+    console_path: str
+
+
+def seed_live_session(server: Server, programme: str, title: str) -> SeededSession:
+    """A programme with ground rules, four invited people and a session from the reference
+    template, written into the server's own database by a child process.
+
+    Caveat: the server fixture keeps its SQLite file next to its log, which is how it is found.
+    """
+    database = server.log.parent / "browser.sqlite3"
+    assert database.exists(), f"the browser server's database is not at {database}"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("CONVENOR_", "REDIS_", "DATABASE_", "EMAIL_"))
+    }
+    env.update(DJANGO_SETTINGS_MODULE="convenor.settings", DATABASE_URL=f"sqlite:///{database}")
+    spec = {
+        "email": server.email,
+        "programme": programme,
+        "title": title,
+        "ground_rule": GROUND_RULE,
+        "rooms": VIDEO_ROOMS,
+        "people": PEOPLE,
+    }
+    done = subprocess.run(  # noqa: S603 (our own interpreter, fixed script)
+        [sys.executable, "-c", _SEED, json.dumps(spec)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, f"seeding the live session failed:\n{done.stdout}{done.stderr}"
+    made = json.loads(done.stdout.strip().splitlines()[-1])
+    people = [
+        Person(name, organisation, sector, entry["invite"])
+        for (name, organisation, sector), entry in zip(PEOPLE, made["people"], strict=True)
+    ]
+    return SeededSession(programme, title, people, made["live"], made["console"])
+
+
+class Deadline:
+    """One time budget shared by several waits, so 'all four within 5 s' means what it says."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = time.monotonic()
+        self.ends = self.started + seconds
+
+    def ms(self) -> float:
+        # Playwright treats 0 as "no timeout"; an overrun budget still fails at once.
+        return max(1.0, (self.ends - time.monotonic()) * 1000)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+def mark_page(page: Page) -> None:
+    """Leave a mark in the page's JavaScript world: a reload or navigation would wipe it."""
+    page.evaluate("() => { window.__convenorLiveMark = true; }")
+
+
+def assert_not_reloaded(page: Page, who: str) -> None:
+    kept = page.evaluate("() => window.__convenorLiveMark === true")
+    assert kept, f"{who}'s page was reloaded or navigated; it should have updated itself"
+
+
+def your_group(page: Page) -> Locator:
+    return page.get_by_role("region", name="Your group")
+
+
+def partners_shown(page: Page) -> list[str]:
+    """The names under 'You are with' on a participant's page."""
+    names = your_group(page).get_by_role("listitem").locator("strong").all_inner_texts()
+    return sorted(name.strip() for name in names)
+
+
+def video_room(scope: Locator) -> str:
+    link = scope.get_by_role("link", name=re.compile(r"^Join your video room"))
+    expect(link).to_have_count(1)
+    href = link.get_attribute("href")
+    assert href is not None
+    return href
+
+
+def console_groups(page: Page) -> dict[str, tuple[frozenset[str], str]]:
+    """Each group card on the console: its heading → (member names, video-room link)."""
+    rounds = page.get_by_role("region", name="Rounds")
+    cards = rounds.get_by_role("listitem").filter(has=page.get_by_role("heading", level=3))
+    groups: dict[str, tuple[frozenset[str], str]] = {}
+    for card in cards.all():
+        title = card.get_by_role("heading", level=3).inner_text().strip()
+        text = card.inner_text()
+        members = frozenset(name for name, _, _ in PEOPLE if name in text)
+        groups[title] = (members, video_room(card))
+    return groups
