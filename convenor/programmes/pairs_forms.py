@@ -6,6 +6,7 @@ from convenor.programmes.models import PairPreference, Participant, Programme
 from convenor.programmes.pairs import MAX_ROWS, MAX_UPLOAD_BYTES
 
 NOT_HERE = "Choose someone in this programme."
+KIND_MISSING = "Choose whether to keep them apart or put them together."
 
 KIND_CHOICES = [
     (PairPreference.Kind.AVOID.value, "Keep them apart (please don't pair us)"),
@@ -36,7 +37,7 @@ class PairForm(forms.Form):
         label="What to do with them",
         choices=KIND_CHOICES,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose whether to keep them apart or put them together."},
+        error_messages={"required": KIND_MISSING, "invalid_choice": KIND_MISSING},
     )
 
     def __init__(self, programme: Programme, *args: object, **kwargs: object) -> None:
@@ -62,5 +63,5 @@ class PairsImportForm(forms.Form):
         label="What to do with every pair in the file",
         choices=KIND_CHOICES,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose whether to keep them apart or put them together."},
+        error_messages={"required": KIND_MISSING, "invalid_choice": KIND_MISSING},
     )
