@@ -7,7 +7,7 @@ nothing. Authorisation is the caller's job (convenor.programmes.access).
 """
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,9 +15,17 @@ from django.utils import timezone
 
 from convenor.accounts.models import User
 from convenor.live.events import emit, lock_state
-from convenor.live.models import GroupMember, LivePresence, RoomGroup, Round, SegmentRun
+from convenor.live.models import (
+    GroupMember,
+    LivePresence,
+    RoomGroup,
+    RoomNotes,
+    Round,
+    SegmentRun,
+)
 from convenor.live.state import (
     group_state,
+    notes_state,
     open_round,
     round_state,
     rounds_history,
@@ -29,6 +37,7 @@ from convenor.matching import (
     Person,
     Problem,
     add_person,
+    group_sizes,
     match,
     remove_person,
 )
@@ -39,6 +48,11 @@ from convenor.workshops.models import Segment, Session
 MAX_EXTENSION_MINUTES = 120
 ROUND_SIZES = {Round.Kind.COFFEE: (2, 3), Round.Kind.BREAKOUT: (3, 8)}
 MAX_ROUND_MINUTES = 120
+MAX_PROMPT_CHARS = 5000
+MAX_ROOMS = 200
+MAX_NOTES_CHARS = 20000
+MAX_MESSAGE_CHARS = 500
+MAX_CLOSE_SECONDS = 600
 DEFAULT_PROMPTS = (
     "What brought you to this work, and what keeps you in it?\n"
     "What is one thing your organisation finds hard that the others might not see?\n"
@@ -301,18 +315,36 @@ def do_start_round(
     minutes: int = 15,
     prompts: str | None = None,
     seed: int | None = None,
+    rooms: int | None = None,
+    room_prompts: list[str] | None = None,
 ) -> Round:
-    """Group everyone present with the programme's whole history of rounds behind them."""
+    """Group everyone present with the programme's whole history of rounds behind them.
+
+    Breakouts may ask for a number of `rooms` instead of a `size` (then `size` is ignored and
+    the group size that makes exactly that many rooms is used), and one prompt per room.
+    """
     _ensure_open(session)
     if kind not in ROUND_SIZES:
         raise ValidationError("A round is a coffee trial or breakout groups.")
     low, high = ROUND_SIZES[Round.Kind(kind)]
-    if not low <= size <= high:
+    if rooms is not None:
+        if kind != Round.Kind.BREAKOUT:
+            raise ValidationError("Only breakout rounds can be given a number of rooms.")
+        if not 1 <= rooms <= MAX_ROOMS:
+            raise ValidationError(f"Ask for 1 to {MAX_ROOMS} rooms.")
+    elif not low <= size <= high:
         raise ValidationError(f"Groups in this kind of round have {low} to {high} people.")
     if not 1 <= minutes <= MAX_ROUND_MINUTES:
         raise ValidationError(f"A round lasts 1 to {MAX_ROUND_MINUTES} minutes.")
-    if prompts is not None and len(prompts) > 5000:
+    if prompts is not None and len(prompts) > MAX_PROMPT_CHARS:
         raise ValidationError("The prompts can be at most 5,000 characters long.")
+    room_prompts = [p.strip() for p in room_prompts or [] if p.strip()]
+    if room_prompts and kind != Round.Kind.BREAKOUT:
+        raise ValidationError("Only breakout rounds have a prompt per room.")
+    if len(room_prompts) > MAX_ROOMS or any(len(p) > MAX_PROMPT_CHARS for p in room_prompts):
+        raise ValidationError(
+            f"Give at most {MAX_ROOMS} room prompts of at most 5,000 characters each."
+        )
     with transaction.atomic():
         lock_state(session)
         if open_round(session) is not None:
@@ -322,6 +354,8 @@ def do_start_round(
         )
         if len(people) < 2:
             raise ValidationError("At least two participants must be here to start a round.")
+        if rooms is not None:
+            size = _size_for_rooms(len(people), rooms, low, high)
         running = _running(session)
         segment = running.segment if running is not None else None
         if prompts is None:
@@ -335,6 +369,7 @@ def do_start_round(
             size=size,
             minutes=minutes,
             prompts=prompts.strip(),
+            room_prompts=room_prompts,
             seed=secrets.randbelow(2**31) if seed is None else seed,
         )
         problem = _problem(round_, people)
@@ -347,6 +382,17 @@ def do_start_round(
         round_.waiting.set(Participant.objects.filter(pk__in=grouping.unmatched))
         emit(session, "round_started", {"round": round_state(round_)})
     return round_
+
+
+def _size_for_rooms(people: int, rooms: int, low: int, high: int) -> int:
+    """The group size (low..high) with which the engine makes exactly `rooms` groups."""
+    for size in range(low, high + 1):
+        if len(group_sizes(people, size)) == rooms:
+            return size
+    raise ValidationError(
+        f"The {people} people here cannot make {rooms} room{'s' if rooms != 1 else ''} of "
+        f"{low} to {high} people; choose another number of rooms or a group size."
+    )
 
 
 def do_add_latecomer(round_: Round, participant: Participant) -> bool:
@@ -432,6 +478,163 @@ def do_end_round(round_: Round, actor: User | None) -> Round:
         round_.ended_at = timezone.now()
         round_.save(update_fields=["ended_at"])
         emit(round_.session, "round_ended", {"round_id": str(round_.pk)})
+    return round_
+
+
+# --- Breakout rooms -----------------------------------------------------------------------
+
+
+class NotesConflict(Exception):
+    """A save based on an older rev: nothing was written; `notes` is what is stored now."""
+
+    def __init__(self, notes: RoomNotes) -> None:
+        super().__init__(
+            "Someone else in your room changed the notes since you last saw them; "
+            "the latest version is shown and your last change was not saved."
+        )
+        self.notes = notes
+
+
+def _locked_breakout(round_: Round) -> Round:
+    round_ = _locked_open_round(round_)
+    if round_.kind != Round.Kind.BREAKOUT:
+        raise ValidationError("This is not a breakout round.")
+    if round_.rooms_closed():
+        raise ValidationError("The rooms have closed.")
+    return round_
+
+
+def notes_for(group: RoomGroup) -> RoomNotes | None:
+    return RoomNotes.objects.filter(group=group).first()
+
+
+def do_save_notes(group: RoomGroup, participant: Participant, text: str, rev: int) -> RoomNotes:
+    """Replace a room's notes with `text`, written by a member who last saw `rev`.
+
+    Last writer wins, but only over what it has seen: a save based on an older rev raises
+    NotesConflict carrying the stored notes, so a stale tab is shown the latest text instead
+    of silently overwriting it. Saving the same text again writes nothing.
+    """
+    text = text.replace("\r\n", "\n")
+    if len(text) > MAX_NOTES_CHARS:
+        raise ValidationError(
+            f"Notes can be at most {MAX_NOTES_CHARS:,} characters long "
+            f"(these are {len(text):,}); nothing was saved."
+        )
+    if isinstance(rev, bool) or not isinstance(rev, int) or rev < 0:
+        raise ValidationError("rev must be a whole number of at least 0.")
+    with transaction.atomic():
+        round_ = _locked_open_round(group.round)
+        if round_.kind != Round.Kind.BREAKOUT:
+            raise ValidationError("Only breakout rooms have shared notes.")
+        if not GroupMember.objects.filter(group=group, participant=participant).exists():
+            raise ValidationError("You can only write in your own room's notes.")
+        if round_.rooms_closed():
+            raise ValidationError("The rooms have closed, so the notes can no longer change.")
+        notes, _ = RoomNotes.objects.get_or_create(
+            group=group, defaults={"round": round_, "number": group.number}
+        )
+        if rev != notes.rev:
+            raise NotesConflict(notes)
+        if text == notes.text:
+            return notes
+        notes.text = text
+        notes.rev += 1
+        notes.updated_at = timezone.now()
+        notes.save(update_fields=["text", "rev", "updated_at"])
+        emit(
+            round_.session,
+            "notes_saved",
+            {
+                "round_id": str(round_.pk),
+                "group": str(group.pk),
+                "notes_id": str(notes.pk),
+                "notes": notes_state(notes),
+            },
+            private={"group": str(group.pk), "text": notes.text, "rev": notes.rev},
+        )
+    return notes
+
+
+def do_message_rooms(round_: Round, actor: User | None, message: str) -> Round:
+    """Show a message from the facilitator in every room (it replaces the previous one)."""
+    message = message.strip()
+    if not message:
+        raise ValidationError("Write a message to send.")
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise ValidationError(f"A message can be at most {MAX_MESSAGE_CHARS} characters long.")
+    with transaction.atomic():
+        round_ = _locked_breakout(round_)
+        round_.message = message
+        round_.message_at = timezone.now()
+        round_.save(update_fields=["message", "message_at"])
+        emit(
+            round_.session,
+            "rooms_message",
+            {
+                "round_id": str(round_.pk),
+                "message": message,
+                "message_at": round_.message_at.isoformat(),
+            },
+        )
+    return round_
+
+
+def do_move(round_: Round, participant: Participant, number: int, actor: User | None) -> None:
+    """Move someone (in a room or waiting) into room `number`; nobody else moves."""
+    with transaction.atomic():
+        round_ = _locked_breakout(round_)
+        groups, waiting = _current_grouping(round_)
+        pid = str(participant.pk)
+        if number not in groups:
+            raise ValidationError(f"There is no room {number} in this round.")
+        if pid in groups[number]:
+            raise ValidationError(f"{participant.display_name} is already in room {number}.")
+        if pid not in waiting and not any(pid in members for members in groups.values()):
+            raise ValidationError(f"{participant.display_name} is not in this round.")
+        high = ROUND_SIZES[Round.Kind.BREAKOUT][1]
+        if len(groups[number]) >= high:
+            raise ValidationError(f"Room {number} already has {high} people.")
+        # Written directly rather than through _save_grouping, whose matching of old to new
+        # groups by overlap could renumber a small room; room numbers name the notes.
+        origin = next((n for n, members in groups.items() if pid in members), None)
+        GroupMember.objects.filter(round=round_, participant=participant).delete()
+        target = round_.groups.get(number=number)
+        GroupMember.objects.create(group=target, round=round_, participant=participant)
+        round_.waiting.remove(participant)
+        groups[number].add(pid)
+        changed = [group_state(number, list(groups[number]))]
+        if origin is not None:
+            groups[origin].discard(pid)
+            changed.append(group_state(origin, list(groups[origin])))
+            if not groups[origin]:
+                round_.groups.filter(number=origin).delete()
+        emit(
+            round_.session,
+            "round_changed",
+            {
+                "round_id": str(round_.pk),
+                "groups": sorted(changed, key=lambda group: group["number"]),
+                "waiting": sorted(other for other in waiting if other != pid),
+            },
+        )
+
+
+def do_close_rooms(round_: Round, actor: User | None, seconds: int = 60) -> Round:
+    """Close the rooms after a warning of `seconds`; from then on their notes are read-only."""
+    if isinstance(seconds, bool) or not 0 <= seconds <= MAX_CLOSE_SECONDS:
+        raise ValidationError(f"Give 0 to {MAX_CLOSE_SECONDS} seconds of warning.")
+    with transaction.atomic():
+        round_ = _locked_breakout(round_)
+        if round_.closes_at is not None:
+            raise ValidationError("The rooms are already closing.")
+        round_.closes_at = timezone.now() + timedelta(seconds=seconds)
+        round_.save(update_fields=["closes_at"])
+        emit(
+            round_.session,
+            "rooms_closing",
+            {"round_id": str(round_.pk), "closes_at": round_.closes_at.isoformat()},
+        )
     return round_
 
 

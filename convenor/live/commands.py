@@ -42,11 +42,31 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
         Field("size", "int"),
         Field("minutes", "int"),
         Field("prompts", "str"),
+        Field("rooms", "int"),
+        # One prompt per room, separated by a line holding only "---".
+        Field("room_prompts", "str", max_length=20000),
     ),
     "swap": (Field("a", "uuid", required=True), Field("b", "uuid", required=True)),
     "remove": (Field("participant", "uuid", required=True),),
     "end_round": (),
+    "message_rooms": (Field("message", "str", required=True, max_length=500),),
+    "move": (Field("participant", "uuid", required=True), Field("room", "int", required=True)),
+    "close_rooms": (Field("seconds", "int"),),
 }
+
+ROOM_PROMPT_SEPARATOR = "---"
+DEFAULT_BREAKOUT_SIZE = 4
+
+
+def split_room_prompts(text: str) -> list[str]:
+    """The per-room prompts in a text where a line of "---" separates one room's from the next."""
+    rooms: list[list[str]] = [[]]
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.strip() == ROOM_PROMPT_SEPARATOR:
+            rooms.append([])
+        else:
+            rooms[-1].append(line)
+    return [prompt for prompt in ("\n".join(lines).strip() for lines in rooms) if prompt]
 
 
 def _convert(field: Field, value: Any, from_form: bool) -> Any:
@@ -139,13 +159,19 @@ def _execute(session: Session, actor: User, name: str, values: dict[str, Any]) -
         run = actions.do_end_segment(session, actor)
         return f"Ended “{run.segment.title}”."
     if name == "start_round":
+        kind = values.get("kind", Round.Kind.COFFEE)
+        if "size" in values and "rooms" in values:
+            raise CommandError("Choose a group size or a number of rooms, not both.")
+        default_size = DEFAULT_BREAKOUT_SIZE if kind == Round.Kind.BREAKOUT else 2
         round_ = actions.do_start_round(
             session,
             actor,
-            kind=values.get("kind", Round.Kind.COFFEE),
-            size=values.get("size", 2),
+            kind=kind,
+            size=values.get("size", default_size),
             minutes=values.get("minutes", 15),
             prompts=values.get("prompts"),
+            rooms=values.get("rooms"),
+            room_prompts=split_room_prompts(values.get("room_prompts", "")),
         )
         return f"Started a round: {round_.groups.count()} groups."
     if name == "swap":
@@ -159,4 +185,15 @@ def _execute(session: Session, actor: User, name: str, values: dict[str, Any]) -
     if name == "end_round":
         actions.do_end_round(_round(session), actor)
         return "Ended the round."
+    if name == "message_rooms":
+        actions.do_message_rooms(_round(session), actor, values["message"])
+        return "Sent the message to every room."
+    if name == "move":
+        person = _participant(session, values["participant"])
+        actions.do_move(_round(session), person, values["room"], actor)
+        return f"Moved {person.display_name} to room {values['room']}."
+    if name == "close_rooms":
+        seconds = values.get("seconds", 60)
+        actions.do_close_rooms(_round(session), actor, seconds)
+        return f"The rooms close in {seconds} s." if seconds else "Closed the rooms."
     raise CommandError(f"Unknown command “{name}”.")

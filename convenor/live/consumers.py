@@ -7,6 +7,13 @@ Protocol (JSON text frames, at most 16 KiB each):
 - client `{"type": "ping"}` → `{"type": "pong"}`; silence for LIVE_IDLE_TIMEOUT closes (4408);
 - facilitators: `{"type": <command>, ...fields, "ref": any}` (see commands.COMMANDS) →
   `{"type": "ok", "command": ..., "message": ..., "ref": ...}`;
+- a breakout room's members: `{"type": "notes.save", "group": <room uuid>, "text": str,
+  "rev": N, "ref": any}` (N: the rev the text was based on) → `{"type": "notes.saved",
+  "group": ..., "rev": stored rev, "ref": ...}`, or when someone else saved since N
+  `{"type": "notes.conflict", "group": ..., "rev": ..., "text": the stored text, "message": ...,
+  "ref": ...}` (nothing written); a `notes_saved` event then reaches everyone, and only the
+  room's members and the facilitators get it with `"notes": {"group", "text", "rev"}` beside
+  it;
 - anything wrong (bad JSON, binary, too large, unknown type or field, wrong type, unknown id,
   wrong role, beyond the rate limit) → `{"type": "error", "message": ..., "ref": ...}`, and
   nothing changes.
@@ -16,25 +23,29 @@ Outsiders are refused before the handshake completes (close code 4404).
 import asyncio
 import json
 import logging
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from convenor.live import actions, commands
 from convenor.live.access import get_live_session_for_member
 from convenor.live.events import events_after, group_name
-from convenor.live.state import snapshot
+from convenor.live.models import GroupMember, RoomGroup
+from convenor.live.state import ROUND_KINDS, snapshot
 from convenor.programmes.access import Membership
 from convenor.programmes.models import Participant
 from convenor.workshops.models import Session
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 16 * 1024
+# Room notes are up to 20,000 characters, which is up to 80 KB of UTF-8.
+MAX_MESSAGE_BYTES = 128 * 1024
 CLOSE_OUTSIDER = 4404
 CLOSE_IDLE = 4408
 # A tab sends a hello, a ping every 25 s and a facilitator's clicks: a burst of 30 messages,
@@ -80,6 +91,41 @@ def _execute(session: Session, membership: Membership, name: str, values: dict[s
     return commands.execute(session, membership.facilitation.user, name, values)
 
 
+def _save_notes(
+    session: Session, participant: Participant, group_id: str, text: str, rev: int
+) -> dict[str, Any]:
+    try:
+        pk = uuid.UUID(group_id)
+    except ValueError:
+        return {"type": "error", "message": "“group” is not a valid id."}
+    group = RoomGroup.objects.select_related("round__session").filter(pk=pk, round__session=session)
+    found = group.first()
+    if found is None:
+        return {"type": "error", "message": "There is no such room in this session."}
+    try:
+        notes = actions.do_save_notes(found, participant, text, rev)
+    except actions.NotesConflict as conflict:
+        return {
+            "type": "notes.conflict",
+            "group": group_id,
+            "rev": conflict.notes.rev,
+            "text": conflict.notes.text,
+            "message": str(conflict),
+        }
+    except ValidationError as error:
+        return {"type": "error", "message": " ".join(error.messages)}
+    return {"type": "notes.saved", "group": group_id, "rev": notes.rev}
+
+
+def _room_of(session: Session, participant: Participant) -> str | None:
+    """The participant's group in the session's open round, if any."""
+    row = GroupMember.objects.filter(
+        participant=participant, round__session=session, round__ended_at__isnull=True
+    ).values_list("group_id", flat=True)
+    found = row.first()
+    return str(found) if found is not None else None
+
+
 async def _remove_later(session: Session, participant: Participant) -> None:
     await asyncio.sleep(leave_grace())
     try:
@@ -97,6 +143,10 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     idle_task: asyncio.Task[None] | None = None
     allowance = RATE_BURST
     touched_at = 0.0
+    # The participant's room in the open round, looked up when a room's notes are saved and
+    # forgotten whenever the groups change.
+    room: str | None = None
+    room_known = False
 
     async def connect(self) -> None:
         session_id = self.scope["url_route"]["kwargs"]["session_id"]
@@ -179,6 +229,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 self.touched_at = self.last_heard
                 await database_sync_to_async(actions.touch_presence)(self.channel_name)
             await self.send_json({"type": "pong"})
+        elif kind == "notes.save":
+            await self.save_notes(content, ref)
         elif kind in commands.COMMANDS:
             await self.command(kind, content, ref)
         else:
@@ -217,6 +269,43 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             reply["ref"] = ref
         await self.send_json(reply)
 
+    async def save_notes(self, content: dict[str, Any], ref: Any) -> None:
+        assert self.membership is not None and self.session is not None
+        participant = self.membership.participant
+        if participant is None:
+            await self.error("Only the room's members can write its notes.", ref)
+            return
+        unknown = sorted(set(content) - {"type", "ref", "group", "text", "rev"})
+        if unknown:
+            await self.error(f"Unexpected field(s) for notes.save: {', '.join(unknown)}.", ref)
+            return
+        group, text, rev = content.get("group"), content.get("text"), content.get("rev")
+        if not isinstance(group, str) or not isinstance(text, str):
+            await self.error("notes.save needs “group” (an id) and “text”.", ref)
+            return
+        if isinstance(rev, bool) or not isinstance(rev, int) or rev < 0:
+            await self.error("“rev” must be a whole number of at least 0.", ref)
+            return
+        reply = await database_sync_to_async(_save_notes)(
+            self.session, participant, group, text, rev
+        )
+        if ref is not None:
+            reply["ref"] = ref
+        await self.send_json(reply)
+
+    async def _may_read(self, group: str) -> bool:
+        assert self.membership is not None and self.session is not None
+        if self.membership.is_facilitator:
+            return True
+        if self.membership.participant is None:
+            return False
+        if not self.room_known:
+            self.room = await database_sync_to_async(_room_of)(
+                self.session, self.membership.participant
+            )
+            self.room_known = True
+        return self.room == group
+
     async def live_event(self, message: dict[str, Any]) -> None:
         """A committed event from the channel layer: forward it in order, filling any gap."""
         if self.sent_seq is None or self.session is None:
@@ -231,4 +320,10 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.send_json(reply)
             return
         self.sent_seq = event["seq"]
-        await self.send_json({"type": "event", "event": event})
+        if event["kind"] in ROUND_KINDS:
+            self.room_known = False
+        out: dict[str, Any] = {"type": "event", "event": event}
+        private = message.get("private")
+        if private is not None and await self._may_read(private["group"]):
+            out["notes"] = private
+        await self.send_json(out)

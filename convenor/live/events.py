@@ -35,11 +35,15 @@ def lock_state(session: Session) -> LiveState:
     return LiveState.objects.select_for_update().get(session=session)
 
 
-def emit(session: Session, kind: str, payload: dict[str, Any]) -> LiveEvent:
+def emit(
+    session: Session, kind: str, payload: dict[str, Any], private: dict[str, Any] | None = None
+) -> LiveEvent:
     """Append an event with the session's next sequence number; broadcast it after commit.
 
     Must be called inside the action's transaction so the change and its event commit (or
     roll back) together; concurrent writers to one session queue on the state row's lock.
+    `private` travels beside the event on the channel layer only (never into the log); the
+    consumer decides which connections may see it (e.g. a room's notes text).
     """
     state = lock_state(session)
     state.last_seq += 1
@@ -48,19 +52,22 @@ def emit(session: Session, kind: str, payload: dict[str, Any]) -> LiveEvent:
         session=session, seq=state.last_seq, kind=kind, payload=payload
     )
     message = event.as_message()
-    transaction.on_commit(lambda: broadcast(session.pk, message))
+    transaction.on_commit(lambda: broadcast(session.pk, message, private))
     return event
 
 
-def broadcast(session_id: UUID, message: dict[str, Any]) -> None:
+def broadcast(
+    session_id: UUID, message: dict[str, Any], private: dict[str, Any] | None = None
+) -> None:
     """Tell the session's connected clients about a committed event (best effort)."""
     layer = get_channel_layer()
     if layer is None:
         return
+    notice: dict[str, Any] = {"type": "live.event", "event": message}
+    if private is not None:
+        notice["private"] = private
     try:
-        async_to_sync(layer.group_send)(
-            group_name(session_id), {"type": "live.event", "event": message}
-        )
+        async_to_sync(layer.group_send)(group_name(session_id), notice)
     except Exception:
         # The event is committed; clients will fetch it on their next hello, so a layer outage
         # must not turn a successful write into an error.

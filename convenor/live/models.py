@@ -7,6 +7,7 @@ duration of the write (see convenor.live.events).
 """
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -121,6 +122,14 @@ class Round(models.Model):
     seed = models.PositiveIntegerField()
     minutes = models.PositiveSmallIntegerField(default=15)
     prompts = models.TextField(blank=True, max_length=5000)
+    # Breakouts: one prompt per room (room n gets item (n - 1) modulo the length); empty means
+    # every room gets `prompts`.
+    room_prompts = models.JSONField(default=list, blank=True)
+    # The facilitator's latest message to every room, and when the rooms close (notes go
+    # read-only from that moment; the round itself ends when the facilitator ends it).
+    message = models.TextField(blank=True, max_length=500)
+    message_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(null=True, blank=True)
     # Present people the engine could not place (e.g. one person alone); they wait for a partner.
     waiting = models.ManyToManyField(Participant, blank=True, related_name="+")
     started_at = models.DateTimeField(default=timezone.now)
@@ -138,6 +147,18 @@ class Round(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} round at {self.started_at:%H:%M}"
+
+    def prompt_for(self, number: int) -> str:
+        """The prompt of room `number` (the round's prompts when there are no per-room ones)."""
+        if self.room_prompts:
+            return str(self.room_prompts[(number - 1) % len(self.room_prompts)])
+        return self.prompts
+
+    def rooms_closed(self, now: datetime | None = None) -> bool:
+        """True once the round has ended or its closing countdown has run out."""
+        if self.ended_at is not None:
+            return True
+        return self.closes_at is not None and self.closes_at <= (now or timezone.now())
 
 
 class RoomGroup(models.Model):
@@ -175,3 +196,27 @@ class GroupMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_id} in {self.group_id}"
+
+
+class RoomNotes(models.Model):
+    """A breakout room's shared notes: one text, last writer wins, `rev` counts the saves.
+
+    Tied to the round and the room's number rather than only to the group, so the notes outlive
+    a group that empties when people are moved (the group link is then cleared).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="notes")
+    group = models.OneToOneField(
+        RoomGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="notes"
+    )
+    number = models.PositiveIntegerField()
+    text = models.TextField(blank=True, max_length=20000)
+    rev = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["round", "number", "updated_at"]
+
+    def __str__(self) -> str:
+        return f"notes of room {self.number} at rev {self.rev}"

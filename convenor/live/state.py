@@ -12,14 +12,18 @@ from typing import Any
 from django.db.models import Q
 
 from convenor.live.events import current_seq
-from convenor.live.models import GroupMember, LivePresence, Round, SegmentRun
+from convenor.live.models import GroupMember, LivePresence, RoomNotes, Round, SegmentRun
 from convenor.workshops.models import Session
 
 RUNSHEET_KINDS = frozenset(
     {"segment_started", "segment_extended", "segment_skipped", "segment_ended", "runsheet_edited"}
 )
 ROUND_KINDS = frozenset({"round_started", "round_changed", "round_ended"})
-EVENT_KINDS = RUNSHEET_KINDS | ROUND_KINDS | {"presence"}
+# Breakout rooms: a room's notes saved (its rev only: the text goes to the room's members and
+# the facilitators alone, beside the event, never into the log every client reads), a message
+# to every room, and the closing countdown.
+ROOM_KINDS = frozenset({"notes_saved", "rooms_message", "rooms_closing"})
+EVENT_KINDS = RUNSHEET_KINDS | ROUND_KINDS | ROOM_KINDS | {"presence"}
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -104,6 +108,10 @@ def group_state(number: int, members: list[str]) -> dict[str, Any]:
     return {"number": number, "members": sorted(members)}
 
 
+def notes_state(notes: RoomNotes) -> dict[str, Any]:
+    return {"number": notes.number, "rev": notes.rev}
+
+
 def round_state(round_: Round) -> dict[str, Any]:
     """The round's groups as participant ids (names come from the server-rendered views)."""
     by_group: dict[int, list[str]] = {group.number: [] for group in round_.groups.all()}
@@ -123,6 +131,11 @@ def round_state(round_: Round) -> dict[str, Any]:
         "ends_at": _iso(round_.started_at + timedelta(minutes=round_.minutes)),
         "groups": [group_state(number, members) for number, members in sorted(by_group.items())],
         "waiting": sorted(str(pk) for pk in round_.waiting.values_list("pk", flat=True)),
+        "room_prompts": list(round_.room_prompts),
+        "message": round_.message,
+        "message_at": _iso(round_.message_at),
+        "closes_at": _iso(round_.closes_at),
+        "notes": {str(notes.pk): notes_state(notes) for notes in round_.notes.all()},
     }
 
 
@@ -178,6 +191,23 @@ def apply_event(state: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
         current = state["round"]
         if current is not None and current["id"] == payload["round_id"]:
             new["round"] = None
+    elif kind in ROOM_KINDS:
+        current = state["round"]
+        if current is not None and current["id"] == payload["round_id"]:
+            known = current["notes"].get(payload.get("notes_id"))
+            if kind == "notes_saved":
+                # A replayed older save must not wind the rev back.
+                if known is None or known["rev"] < payload["notes"]["rev"]:
+                    notes = {**current["notes"], payload["notes_id"]: payload["notes"]}
+                    new["round"] = {**current, "notes": notes}
+            elif kind == "rooms_message":
+                new["round"] = {
+                    **current,
+                    "message": payload["message"],
+                    "message_at": payload["message_at"],
+                }
+            else:
+                new["round"] = {**current, "closes_at": payload["closes_at"]}
     elif kind == "presence":
         present = set(state["present"])
         if payload["present"]:

@@ -15,4 +15,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(_live + "round/", views.round_part, name="round_part"),
     path(_live + "here/", views.here_part, name="here_part"),
     path(_live + "command/", views.command, name="command"),
+    path(_live + "notes/", views.room_notes, name="notes"),
+    path(_live + "plenary/", views.plenary, name="plenary"),
 ]

@@ -11,14 +11,21 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from convenor.accounts.models import User
-from convenor.live import commands
-from convenor.live.models import GroupMember, Round
+from convenor.live import actions, commands
+from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
 from convenor.live.state import open_round, runsheet_state
 from convenor.programmes.access import (
     Membership,
@@ -43,6 +50,9 @@ class GroupView:
     number: int
     members: list[Participant]
     place: Place
+    id: UUID | None = None
+    prompt: str = ""
+    notes: RoomNotes | None = None
 
 
 def _place(session: Session, number: int, token: str) -> Place:
@@ -73,8 +83,16 @@ def _groups(round_: Round) -> list[GroupView]:
     rows = GroupMember.objects.filter(round=round_).select_related("participant")
     for row in rows.order_by("participant__display_name"):
         members.setdefault(row.group_id, []).append(row.participant)
+    notes = {n.group_id: n for n in RoomNotes.objects.filter(round=round_, group__isnull=False)}
     return [
-        GroupView(g.number, members.get(g.pk, []), _place(round_.session, g.number, g.room_token))
+        GroupView(
+            g.number,
+            members.get(g.pk, []),
+            _place(round_.session, g.number, g.room_token),
+            g.pk,
+            round_.prompt_for(g.number),
+            notes.get(g.pk),
+        )
         for g in round_.groups.all()
     ]
 
@@ -99,6 +117,8 @@ def _round_context(membership: Membership, session: Session) -> dict[str, Any]:
     if round_ is None:
         return context
     context["round_ends_at"] = round_.started_at + timedelta(minutes=round_.minutes)
+    context["rooms_closed"] = round_.rooms_closed()
+    context["breakout"] = round_.kind == Round.Kind.BREAKOUT
     if membership.is_facilitator:
         context["groups"] = _groups(round_)
         context["waiting"] = list(round_.waiting.order_by("display_name"))
@@ -119,6 +139,9 @@ def _round_context(membership: Membership, session: Session) -> dict[str, Any]:
                     .order_by("display_name")
                 ),
                 _place(session, group.number, group.room_token),
+                group.pk,
+                round_.prompt_for(group.number),
+                RoomNotes.objects.filter(group=group).first(),
             )
         context["waiting_me"] = round_.waiting.filter(pk=membership.participant.pk).exists()
     return context
@@ -192,3 +215,103 @@ def command(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpR
     else:
         messages.success(request, done)
     return redirect("live:console", membership.programme.pk, session.pk)
+
+
+# --- Breakout rooms: notes and the plenary --------------------------------------------------
+
+
+def _room(membership: Membership, session: Session, pk: UUID) -> RoomGroup:
+    """A room of the session, for its members and the facilitators (404 outside the session)."""
+    group = RoomGroup.objects.select_related("round").filter(pk=pk, round__session=session).first()
+    if group is None:
+        raise Http404("No such room.")
+    participant = membership.participant
+    if participant is not None and not group.memberships.filter(participant=participant).exists():
+        raise PermissionDenied("You can only read your own room's notes.")
+    return group
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@participant_must_agree
+def room_notes(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
+    """A room's notes as JSON (GET ?group=), or a save (POST group, text, rev).
+
+    POST answers JSON when asked for it (the script's fallback when its socket is down):
+    200 {"group", "rev"}, 409 {"error", "group", "rev", "text"} for a stale rev, 400
+    {"error"}; otherwise (a form without JavaScript) it redirects back with a message.
+    """
+    membership, session = get_session_for_member(request, programme_id, session_id)
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if request.method == "POST" and membership.participant is None:
+        raise PermissionDenied("Only the room's members can write its notes.")
+    try:
+        pk = UUID((request.GET if request.method == "GET" else request.POST).get("group", ""))
+    except ValueError:
+        return JsonResponse({"error": "Say which room: “group” must be a room's id."}, status=400)
+    group = _room(membership, session, pk)
+    if request.method == "GET":
+        notes = RoomNotes.objects.filter(group=group).first()
+        return JsonResponse(
+            {
+                "group": str(group.pk),
+                "text": notes.text if notes else "",
+                "rev": notes.rev if notes else 0,
+                "read_only": group.round.rooms_closed(),
+            }
+        )
+    assert membership.participant is not None
+    back = redirect("live:session", membership.programme.pk, session.pk)
+    try:
+        rev = int(request.POST.get("rev", ""))
+        text = request.POST.get("text", "")
+        notes = actions.do_save_notes(group, membership.participant, text, rev)
+    except ValueError:
+        error = "“rev” must be a whole number."
+    except actions.NotesConflict as conflict:
+        if _wants_json(request):
+            latest = conflict.notes
+            reply = {"error": str(conflict), "group": str(group.pk), "rev": latest.rev}
+            return JsonResponse({**reply, "text": latest.text}, status=409)
+        messages.error(request, str(conflict))
+        return back
+    except ValidationError as invalid:
+        error = " ".join(invalid.messages)
+    else:
+        if _wants_json(request):
+            return JsonResponse({"group": str(group.pk), "rev": notes.rev})
+        messages.success(request, "Notes saved.")
+        return back
+    if _wants_json(request):
+        return JsonResponse({"error": error}, status=400)
+    messages.error(request, error)
+    return back
+
+
+@dataclass(frozen=True)
+class ClosedRoom:
+    number: int
+    prompt: str
+    text: str
+
+
+@participant_must_agree
+def plenary(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
+    """Every closed breakout room's notes in the session, for everyone in it (unattributed)."""
+    membership, session = get_session_for_member(request, programme_id, session_id)
+    now = timezone.now()
+    rounds = []
+    breakouts = Round.objects.filter(session=session, kind=Round.Kind.BREAKOUT)
+    for round_ in breakouts.order_by("started_at"):
+        if not round_.rooms_closed(now):
+            continue
+        rooms = [
+            ClosedRoom(notes.number, round_.prompt_for(notes.number), notes.text)
+            for notes in round_.notes.order_by("number", "updated_at")
+            if notes.text.strip()
+        ]
+        rounds.append((round_, rooms))
+    return render(request, "live/plenary.html", _context(membership, session, rounds=rounds))

@@ -54,6 +54,8 @@ PARTICIPANT_URLS = {
     "live:session",
     "live:now_part",
     "live:round_part",
+    "live:notes",
+    "live:plenary",
 }
 
 

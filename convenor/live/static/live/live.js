@@ -11,7 +11,8 @@
   var TOPICS = {
     segment_started: "runsheet", segment_extended: "runsheet", segment_skipped: "runsheet",
     segment_ended: "runsheet", runsheet_edited: "runsheet", round_started: "round", round_changed: "round",
-    round_ended: "round", presence: "presence"
+    round_ended: "round", presence: "presence", rooms_message: "round", rooms_closing: "round",
+    notes_saved: "notes"
   };
   var me = root.getAttribute("data-participant");
   var isConsole = root.hasAttribute("data-console");
@@ -55,10 +56,16 @@
         delete pending[url];
         var focused = document.activeElement;
         var focusId = focused && region.contains(focused) ? focused.id : null;
+        var caret = focusId && focused.tagName === "TEXTAREA" ?
+          [focused.selectionStart, focused.selectionEnd] : null;
         region.innerHTML = html;
+        bindNotes();
         if (focusId) {
           var again = document.getElementById(focusId);
-          if (again) { again.focus(); }
+          if (again) {
+            again.focus();
+            if (caret && again.tagName === "TEXTAREA") { again.setSelectionRange(caret[0], caret[1]); }
+          }
         }
         syncClock();
         tick();
@@ -87,11 +94,21 @@
     }
     return false;
   }
-  function apply(event) {
+  function apply(event, notesText) {
     if (lastSeq !== null && event.seq <= lastSeq) { return; }
     lastSeq = event.seq;
     var topic = TOPICS[event.kind];
     if (!topic) { return; }
+    if (topic === "notes") { notesChanged(event.payload, notesText); return; }
+    if (event.kind === "rooms_message" && (me || isConsole)) {
+      announce("Message from the facilitator to every room: " + event.payload.message);
+    } else if (event.kind === "rooms_closing") {
+      var closes = Date.parse(event.payload.closes_at);
+      var seconds = Math.max(0, Math.round((closes - Date.now() - offsetMs) / 1000));
+      announce(seconds > 0 ? "The rooms close in " + seconds + " seconds." : "The rooms have closed.");
+      // Show the read-only notes once the countdown has run out.
+      window.setTimeout(function () { refresh("round"); }, seconds * 1000 + 500);
+    }
     if (event.kind === "round_started") {
       myGroup = groupOf(event.payload.round);
     } else if (event.kind === "round_ended") {
@@ -111,7 +128,13 @@
       message.events.forEach(apply);
       lastSeq = Math.max(lastSeq === null ? 0 : lastSeq, message.seq);
     } else if (message.type === "event") {
-      apply(message.event);
+      apply(message.event, message.notes);
+    } else if (message.type === "notes.saved") {
+      notesSaved(message.group, message.rev);
+    } else if (message.type === "notes.conflict") {
+      notesConflict(message.group, message.rev, message.text, message.message);
+    } else if (message.type === "error" && message.ref === "notes") {
+      notesFailed(message.message);
     } else if (message.type === "ok") {
       setStatus(message.message);
     } else if (message.type === "error") {
@@ -166,6 +189,149 @@
     setStatus("Sending…");
     socket.send(JSON.stringify(message));
   });
+
+  // --- Shared notes: saved as you type (600 ms after the last key, at least every 3 s while
+  // typing, on leaving the field and when the page goes away); the database is the source, so
+  // the textarea always starts from the server's text. A save says which rev it was based on;
+  // if someone else saved since, nothing is written and the latest text is shown.
+  var NOTES_DELAY = 600;
+  var NOTES_MAX_WAIT = 3000;
+  var notes = null;
+  function notesStatus(text) {
+    // Only changes are written, so a screen reader hears a state change, not every save.
+    if (notes && notes.status && notes.status.textContent !== text) { notes.status.textContent = text; }
+  }
+  function bindNotes() {
+    var previous = notes;
+    var form = root.querySelector("form[data-notes]");
+    if (!form) { notes = null; return; }
+    var area = form.querySelector("textarea");
+    notes = {
+      form: form, area: area, revField: form.querySelector("[data-notes-rev]"),
+      status: form.querySelector("[data-notes-status]"), group: form.getAttribute("data-notes"),
+      readOnly: form.hasAttribute("data-read-only"), timer: null, firstChange: null,
+      sending: false
+    };
+    notes.rev = Number(notes.revField.value);
+    notes.saved = area.value;
+    // Keep what was typed but not yet saved when the region is re-rendered around it.
+    if (previous && previous.group === notes.group && !notes.readOnly &&
+        previous.area.value !== previous.saved) {
+      if (previous.rev >= notes.rev) {
+        notes.rev = previous.rev; notes.saved = previous.saved;
+        area.value = previous.area.value;
+        scheduleNotes();
+      }
+      notes.sending = previous.sending;
+    }
+  }
+  function scheduleNotes() {
+    if (!notes || notes.readOnly) { return; }
+    notesStatus("Unsaved changes…");
+    var now = Date.now();
+    if (notes.firstChange === null) { notes.firstChange = now; }
+    window.clearTimeout(notes.timer);
+    var wait = Math.min(NOTES_DELAY, Math.max(0, notes.firstChange + NOTES_MAX_WAIT - now));
+    notes.timer = window.setTimeout(saveNotes, wait);
+  }
+  function notesForm(text) {
+    var data = new FormData(notes.form);
+    data.set("text", text);
+    data.set("rev", String(notes.rev));
+    return data;
+  }
+  function saveNotes() {
+    if (!notes || notes.readOnly) { return; }
+    window.clearTimeout(notes.timer);
+    notes.firstChange = null;
+    var text = notes.area.value;
+    if (text === notes.saved) { notesStatus("All changes saved."); return; }
+    if (notes.sending) { notes.timer = window.setTimeout(saveNotes, NOTES_DELAY); return; }
+    notes.sending = true;
+    notes.sendingText = text;
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "notes.save", group: notes.group, text: text, rev: notes.rev, ref: "notes" }));
+      return;
+    }
+    var group = notes.group;
+    fetch(notes.form.action, {
+      method: "POST", credentials: "same-origin", body: notesForm(text),
+      headers: { "Accept": "application/json", "X-Requested-With": "fetch" }
+    }).then(function (response) {
+      return response.json().then(function (body) {
+        if (response.status === 200) { notesSaved(group, body.rev); }
+        else if (response.status === 409) { notesConflict(group, body.rev, body.text, body.error); }
+        else { notesFailed(body.error || "the server said no."); }
+      });
+    }).catch(function () { notesFailed("no connection; it will be saved when you type again."); });
+  }
+  function notesSaved(group, rev) {
+    if (!notes || notes.group !== group) { return; }
+    notes.sending = false;
+    notes.saved = notes.sendingText;
+    notes.rev = Math.max(notes.rev, rev);
+    notes.revField.value = String(notes.rev);
+    if (notes.area.value !== notes.saved) { scheduleNotes(); } else { notesStatus("All changes saved."); }
+  }
+  function showNotes(text, rev) {
+    var area = notes.area;
+    var focused = document.activeElement === area;
+    var start = area.selectionStart, end = area.selectionEnd;
+    area.value = text;
+    if (focused) { area.setSelectionRange(Math.min(start, text.length), Math.min(end, text.length)); }
+    notes.saved = text;
+    notes.rev = rev;
+    notes.revField.value = String(rev);
+  }
+  function notesConflict(group, rev, text, message) {
+    if (!notes || notes.group !== group) { return; }
+    notes.sending = false;
+    showNotes(text, rev);
+    notesStatus(message);
+  }
+  function notesFailed(message) {
+    if (!notes) { return; }
+    notes.sending = false;
+    notesStatus("Not saved: " + message);
+  }
+  function fetchNotes(group, then) {
+    var url = root.getAttribute("data-notes-url") + "?group=" + encodeURIComponent(group);
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { if (body) { then(body.text, body.rev); } })
+      .catch(function () { /* The next change or a reload shows it. */ });
+  }
+  function notesChanged(payload, shared) {
+    if (isConsole) {
+      var view = root.querySelector("[data-notes-view='" + payload.group + "']");
+      if (!view) { refresh("round"); return; }
+      if (shared) { view.textContent = shared.text; return; }
+      fetchNotes(payload.group, function (text) { view.textContent = text; });
+      return;
+    }
+    if (!notes || notes.group !== payload.group || payload.notes.rev <= notes.rev) { return; }
+    var update = function (text, rev) {
+      // Someone else saved. With nothing unsaved here, show theirs; otherwise the next save
+      // here is refused as stale and then shows the latest.
+      if (rev > notes.rev && notes.area.value === notes.saved && !notes.sending) { showNotes(text, rev); }
+    };
+    if (shared) { update(shared.text, shared.rev); } else { fetchNotes(payload.group, update); }
+  }
+  root.addEventListener("input", function (e) {
+    if (notes && e.target === notes.area) { scheduleNotes(); }
+  });
+  root.addEventListener("focusout", function (e) {
+    if (notes && e.target === notes.area) { saveNotes(); }
+  });
+  root.addEventListener("submit", function (e) {
+    if (notes && e.target === notes.form) { e.preventDefault(); saveNotes(); }
+  });
+  window.addEventListener("pagehide", function () {
+    if (!notes || notes.readOnly || notes.sending || notes.area.value === notes.saved) { return; }
+    // The socket may not get the message out while the page goes; a beacon does.
+    if (navigator.sendBeacon) { navigator.sendBeacon(notes.form.action, notesForm(notes.area.value)); }
+  });
+  bindNotes();
 
   // --- Countdowns --------------------------------------------------------------------------
   function syncClock() {
