@@ -1,0 +1,509 @@
+"""Breakout rooms: starting them, room notes, messages, moves, closing, and their pages.
+
+Set-up goes through the real actions; every event-writing action is checked with the
+events-consistency pattern (fresh snapshot + the action's events == refetched snapshot).
+"""
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from convenor.live import actions, events
+from convenor.live.events import current_seq, events_after
+from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
+from convenor.live.state import apply_event, snapshot
+from convenor.programmes import actions as programme_actions
+from convenor.programmes.access import PARTICIPANT_SESSION_KEY
+from convenor.programmes.models import Participant, Programme
+from convenor.workshops.models import Session
+
+ORGANISATIONS = ["County Council", "NHS Trust", "Food Bank", "Active Partnership", "GP Group"]
+
+
+def make_people(programme: Programme, facilitator: Any, count: int) -> list[Participant]:
+    return [
+        programme_actions.agree_ground_rules(
+            programme_actions.add_participant(
+                programme,
+                facilitator,
+                display_name=f"Person {i}",
+                organisation=ORGANISATIONS[i % len(ORGANISATIONS)],
+                sector=f"Sector {i % 3}",
+            )
+        )
+        for i in range(count)
+    ]
+
+
+def connect_all(session: Session, people: list[Participant]) -> None:
+    for person in people:
+        actions.do_connect(session, f"test.{person.pk}", participant=person)
+
+
+def consistent(session: Session, act: Callable[[], object]) -> list[dict[str, Any]]:
+    """Run `act`; check fresh snapshot + its events == refetched snapshot; return the events."""
+    before = snapshot(session)
+    act()
+    written = events_after(session, before["seq"])
+    assert written, "the action wrote no event"
+    state = before
+    for event in written:
+        state = apply_event(state, event)
+    assert state == snapshot(session)
+    # Applying them again changes nothing (clients may see an event twice).
+    again = state
+    for event in written:
+        again = apply_event(again, event)
+    assert again == state
+    return written
+
+
+def room_of(round_: Round, person: Participant) -> RoomGroup:
+    return GroupMember.objects.select_related("group").get(round=round_, participant=person).group
+
+
+def members(group: RoomGroup) -> list[Participant]:
+    return [m.participant for m in group.memberships.select_related("participant")]
+
+
+@pytest.fixture
+def people(programme: Programme, facilitator: Any) -> list[Participant]:
+    return make_people(programme, facilitator, 10)
+
+
+@pytest.fixture
+def breakout(session: Session, facilitator: Any, people: list[Participant]) -> Round:
+    """Ten people here, in three rooms (4, 3, 3) with two room prompts."""
+    connect_all(session, people)
+    return actions.do_start_round(
+        session,
+        facilitator,
+        kind="breakout",
+        rooms=3,
+        room_prompts=["Where do we start?", "What would success look like?"],
+        seed=3,
+    )
+
+
+# --- Starting -------------------------------------------------------------------------------
+
+
+def test_breakout_by_number_of_rooms_with_a_prompt_per_room(
+    session: Session, facilitator: Any, people: list[Participant]
+) -> None:
+    connect_all(session, people)
+    written = consistent(
+        session,
+        lambda: actions.do_start_round(
+            session, facilitator, kind="breakout", rooms=3, room_prompts=["A?", " ", "B?"], seed=1
+        ),
+    )
+    round_ = Round.objects.get(session=session)
+    assert written[-1]["payload"]["round"]["room_prompts"] == ["A?", "B?"]
+    sizes = sorted(group.memberships.count() for group in round_.groups.all())
+    assert sizes == [3, 3, 4]
+    assert [round_.prompt_for(n) for n in (1, 2, 3)] == ["A?", "B?", "A?"]
+
+
+def test_breakout_by_group_size_mixes_organisations_and_uses_one_prompt(
+    session: Session, facilitator: Any, people: list[Participant]
+) -> None:
+    connect_all(session, people)
+    round_ = actions.do_start_round(
+        session, facilitator, kind="breakout", size=5, prompts="Talk.", seed=2
+    )
+    groups = list(round_.groups.all())
+    assert sorted(g.memberships.count() for g in groups) == [5, 5]
+    for group in groups:
+        orgs = [p.organisation for p in members(group)]
+        assert len(set(orgs)) == len(orgs), "five organisations for five people: no repeats"
+        assert round_.prompt_for(group.number) == "Talk."
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"kind": "breakout", "rooms": 4}, "cannot make 4 rooms"),
+        ({"kind": "breakout", "rooms": 0}, "1 to 200 rooms"),
+        ({"kind": "coffee", "rooms": 2}, "Only breakout rounds"),
+        ({"kind": "coffee", "room_prompts": ["A"]}, "Only breakout rounds have a prompt"),
+        ({"kind": "breakout", "size": 2}, "3 to 8"),
+        ({"kind": "breakout", "size": 4, "room_prompts": ["x" * 5001]}, "at most 200 room"),
+    ],
+)
+def test_start_breakout_refuses_what_cannot_be_done(
+    session: Session,
+    facilitator: Any,
+    people: list[Participant],
+    options: dict[str, Any],
+    message: str,
+) -> None:
+    connect_all(session, people)
+    seq = current_seq(session)
+    with pytest.raises(ValidationError, match=message):
+        actions.do_start_round(session, facilitator, **options)
+    assert not Round.objects.exists()
+    assert current_seq(session) == seq
+
+
+# --- Notes ----------------------------------------------------------------------------------
+
+
+def test_notes_save_with_revs_and_the_event_carries_no_text(
+    session: Session,
+    breakout: Round,
+    people: list[Participant],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    sent: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    monkeypatch.setattr(
+        events, "broadcast", lambda _id, msg, private=None: sent.append((msg, private))
+    )
+    room = room_of(breakout, people[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        written = consistent(
+            session, lambda: actions.do_save_notes(room, people[0], "Secret plan\r\nline 2", 0)
+        )
+    notes = RoomNotes.objects.get(group=room)
+    assert (notes.text, notes.rev, notes.number) == ("Secret plan\nline 2", 1, room.number)
+    assert [e["kind"] for e in written] == ["notes_saved"]
+    assert "Secret" not in json.dumps(written), "the log every client reads has no notes text"
+    assert "Secret" not in json.dumps(sent[0][0])
+    assert sent[0][1] == {"group": str(room.pk), "text": "Secret plan\nline 2", "rev": 1}
+
+    other = next(p for p in members(room) if p != people[0])
+    consistent(session, lambda: actions.do_save_notes(room, other, "Secret plan, agreed", 1))
+    assert RoomNotes.objects.get(group=room).rev == 2
+    seq = current_seq(session)
+    # Saving what is already stored writes nothing.
+    assert actions.do_save_notes(room, other, "Secret plan, agreed", 2).rev == 2
+    assert current_seq(session) == seq
+
+
+def test_a_stale_save_is_refused_and_told_the_latest(
+    session: Session, breakout: Round, people: list[Participant]
+) -> None:
+    room = room_of(breakout, people[0])
+    actions.do_save_notes(room, people[0], "first", 0)
+    actions.do_save_notes(room, people[0], "first and second", 1)
+    seq = current_seq(session)
+    with pytest.raises(actions.NotesConflict) as conflict:
+        actions.do_save_notes(room, people[0], "first, from an old tab", 1)
+    assert (conflict.value.notes.text, conflict.value.notes.rev) == ("first and second", 2)
+    assert RoomNotes.objects.get(group=room).text == "first and second"
+    assert current_seq(session) == seq
+
+
+def test_notes_refuse_bad_writes_and_change_nothing(
+    session: Session,
+    breakout: Round,
+    people: list[Participant],
+    programme: Programme,
+    facilitator: Any,
+) -> None:
+    room = room_of(breakout, people[0])
+    actions.do_save_notes(room, people[0], "kept", 0)
+    outside = next(p for p in people if room_of(breakout, p) != room)
+    absent = make_people(programme, facilitator, 1)[0]
+    seq = current_seq(session)
+    cases: list[tuple[Participant, str, Any, str]] = [
+        (people[0], "x" * 41_000, 1, "at most 20,000 characters"),
+        (outside, "not my room", 1, "your own room"),
+        (absent, "not in the round", 1, "your own room"),
+        (people[0], "bad rev", -1, "rev must be"),
+        (people[0], "bad rev", True, "rev must be"),
+    ]
+    for who, text, rev, message in cases:
+        with pytest.raises(ValidationError, match=message):
+            actions.do_save_notes(room, who, text, rev)
+    assert RoomNotes.objects.get(group=room).text == "kept"
+    assert current_seq(session) == seq
+
+
+def test_coffee_rounds_have_no_notes(
+    session: Session, facilitator: Any, people: list[Participant]
+) -> None:
+    connect_all(session, people[:4])
+    round_ = actions.do_start_round(session, facilitator, seed=1)
+    with pytest.raises(ValidationError, match="Only breakout rooms"):
+        actions.do_save_notes(room_of(round_, people[0]), people[0], "hi", 0)
+    assert not RoomNotes.objects.exists()
+
+
+# --- Facilitator: message, move, close ------------------------------------------------------
+
+
+def test_message_every_room(session: Session, breakout: Round, facilitator: Any) -> None:
+    written = consistent(
+        session, lambda: actions.do_message_rooms(breakout, facilitator, "  Five minutes left  ")
+    )
+    assert written[-1]["payload"]["message"] == "Five minutes left"
+    seq = current_seq(session)
+    for bad, message in [("   ", "Write a message"), ("x" * 501, "at most 500")]:
+        with pytest.raises(ValidationError, match=message):
+            actions.do_message_rooms(breakout, facilitator, bad)
+    assert current_seq(session) == seq
+    assert Round.objects.get(pk=breakout.pk).message == "Five minutes left"
+
+
+def test_move_someone_and_an_emptied_room_keeps_its_notes(
+    session: Session, breakout: Round, facilitator: Any, people: list[Participant]
+) -> None:
+    groups = {g.number: g for g in breakout.groups.all()}
+    three = next(g for g in groups.values() if g.memberships.count() == 3)
+    target = next(g for g in groups.values() if g != three)
+    leaving = members(three)
+    actions.do_save_notes(three, leaving[0], "Our ideas", 0)
+    for person in leaving:
+        consistent(
+            session, lambda p=person: actions.do_move(breakout, p, target.number, facilitator)
+        )
+        assert room_of(breakout, person) == target
+    assert not RoomGroup.objects.filter(pk=three.pk).exists()
+    notes = RoomNotes.objects.get(round=breakout, number=three.number)
+    assert (notes.text, notes.group) == ("Our ideas", None)
+    assert snapshot(session)["round"]["notes"] == {
+        str(notes.pk): {"number": three.number, "rev": 1}
+    }
+
+
+def test_move_refuses_what_makes_no_sense(
+    session: Session,
+    breakout: Round,
+    facilitator: Any,
+    people: list[Participant],
+    programme: Programme,
+) -> None:
+    room = room_of(breakout, people[0])
+    other = next(g for g in breakout.groups.all() if g != room)
+    absent = make_people(programme, facilitator, 1)[0]
+    seq = current_seq(session)
+    for who, number, message in [
+        (people[0], room.number, "already in room"),
+        (people[0], 99, "no room 99"),
+        (absent, other.number, "not in this round"),
+    ]:
+        with pytest.raises(ValidationError, match=message):
+            actions.do_move(breakout, who, number, facilitator)
+    assert current_seq(session) == seq
+    assert room_of(breakout, people[0]) == room
+
+
+def test_a_full_room_takes_nobody_more(
+    session: Session, facilitator: Any, programme: Programme
+) -> None:
+    crowd = make_people(programme, facilitator, 16)
+    connect_all(session, crowd)
+    round_ = actions.do_start_round(session, facilitator, kind="breakout", size=8, seed=1)
+    full, other = list(round_.groups.all())
+    with pytest.raises(ValidationError, match="already has 8 people"):
+        actions.do_move(round_, members(other)[0], full.number, facilitator)
+
+
+def test_closing_counts_down_then_the_notes_are_read_only_and_kept(
+    session: Session, breakout: Round, facilitator: Any, people: list[Participant]
+) -> None:
+    room = room_of(breakout, people[0])
+    actions.do_save_notes(room, people[0], "Draft", 0)
+    with pytest.raises(ValidationError, match="0 to 600 seconds"):
+        actions.do_close_rooms(breakout, facilitator, 601)
+    written = consistent(session, lambda: actions.do_close_rooms(breakout, facilitator, 60))
+    closes_at = Round.objects.get(pk=breakout.pk).closes_at
+    assert closes_at is not None and closes_at > timezone.now() + timedelta(seconds=50)
+    assert written[-1]["payload"]["closes_at"] == closes_at.isoformat()
+    with pytest.raises(ValidationError, match="already closing"):
+        actions.do_close_rooms(breakout, facilitator, 10)
+    # During the countdown people can still write.
+    actions.do_save_notes(room, people[0], "Draft, finished", 1)
+    # The countdown runs out.
+    Round.objects.filter(pk=breakout.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    seq = current_seq(session)
+    with pytest.raises(ValidationError, match="rooms have closed"):
+        actions.do_save_notes(room, people[0], "Too late", 2)
+    with pytest.raises(ValidationError, match="rooms have closed"):
+        actions.do_message_rooms(breakout, facilitator, "Hello?")
+    assert current_seq(session) == seq
+    actions.do_end_round(breakout, facilitator)
+    assert RoomNotes.objects.get(group=room).text == "Draft, finished"
+
+
+# --- Pages: notes URL, console, participant page, plenary -----------------------------------
+
+
+def url(name: str, session: Session) -> str:
+    return reverse(f"live:{name}", args=[session.programme_id, session.pk])
+
+
+def client_for(participant: Participant) -> Client:
+    client = Client()
+    store = client.session
+    store[PARTICIPANT_SESSION_KEY] = {str(participant.programme_id): str(participant.pk)}
+    store.save()
+    return client
+
+
+def test_participant_page_shows_their_room_prompt_and_notes_form(
+    session: Session, breakout: Round, people: list[Participant], facilitator: Any
+) -> None:
+    room = room_of(breakout, people[0])
+    actions.do_save_notes(room, people[0], "<script>alert(1)</script>", 0)
+    actions.do_message_rooms(breakout, facilitator, "Back in <b>5</b>")
+    page = client_for(people[0]).get(url("session", session)).content.decode()
+    assert f"Room {room.number}: you are with" in page
+    assert breakout.prompt_for(room.number) in page
+    assert '<label for="room-notes">' in page
+    assert f'name="group" value="{room.pk}"' in page
+    assert 'value="1" data-notes-rev' in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+    assert "Back in &lt;b&gt;5&lt;/b&gt;" in page
+    others = [g for g in breakout.groups.all() if g != room]
+    assert all(str(g.pk) not in page for g in others), "no other room's id on the page"
+
+
+def test_console_shows_every_room_notes_and_the_controls(
+    session: Session, breakout: Round, people: list[Participant], facilitator_client: Client
+) -> None:
+    for group in breakout.groups.all():
+        actions.do_save_notes(group, members(group)[0], f"Notes of room {group.number}", 0)
+    page = facilitator_client.get(url("console", session)).content.decode()
+    for group in breakout.groups.all():
+        assert f'data-notes-view="{group.pk}">Notes of room {group.number}</div>' in page
+    for control in (
+        'for="rooms-message"',
+        'for="move-who"',
+        'for="move-room"',
+        'for="close-seconds"',
+    ):
+        assert control in page
+
+
+def test_no_round_console_offers_a_breakout_form(
+    session: Session, facilitator_client: Client
+) -> None:
+    page = facilitator_client.get(url("console", session)).content.decode()
+    for control in ('for="breakout-size"', 'for="breakout-rooms"', 'for="breakout-room-prompts"'):
+        assert control in page
+
+
+def test_breakout_commands_by_form(
+    session: Session, facilitator_client: Client, people: list[Participant]
+) -> None:
+    connect_all(session, people)
+    command = url("command", session)
+    both = {"command": "start_round", "kind": "breakout", "size": "3", "rooms": "2"}
+    response = facilitator_client.post(command, both, follow=True)
+    assert "not both" in response.content.decode()
+    assert not Round.objects.exists()
+    started = {
+        "command": "start_round",
+        "kind": "breakout",
+        "size": "",
+        "rooms": "2",
+        "room_prompts": "Room one?\r\n---\r\nRoom two?",
+    }
+    assert facilitator_client.post(command, started).status_code == 302
+    round_ = Round.objects.get(session=session)
+    assert round_.room_prompts == ["Room one?", "Room two?"]
+    assert round_.groups.count() == 2
+    facilitator_client.post(command, {"command": "message_rooms", "message": "Hi all"})
+    target = next(g for g in round_.groups.all() if g != room_of(round_, people[0]))
+    facilitator_client.post(
+        command, {"command": "move", "participant": str(people[0].pk), "room": target.number}
+    )
+    assert room_of(round_, people[0]) == target
+    response = facilitator_client.post(
+        command, {"command": "close_rooms", "seconds": "0"}, follow=True
+    )
+    assert "Closed the rooms." in response.content.decode()
+    round_.refresh_from_db()
+    assert round_.message == "Hi all" and round_.rooms_closed()
+
+
+def test_notes_over_http_json_and_form(
+    session: Session, breakout: Round, people: list[Participant]
+) -> None:
+    room = room_of(breakout, people[0])
+    client = client_for(people[0])
+    json_accept = {"HTTP_ACCEPT": "application/json"}
+    target = url("notes", session)
+    response = client.post(
+        target, {"group": str(room.pk), "text": "One", "rev": "0"}, **json_accept
+    )
+    assert response.status_code == 200 and response.json() == {"group": str(room.pk), "rev": 1}
+    stale = client.post(target, {"group": str(room.pk), "text": "Old", "rev": "0"}, **json_accept)
+    assert stale.status_code == 409
+    assert (stale.json()["text"], stale.json()["rev"]) == ("One", 1)
+    too_long = {"group": str(room.pk), "text": "x" * 41_000, "rev": "1"}
+    response = client.post(target, too_long, **json_accept)
+    assert response.status_code == 400 and "20,000" in response.json()["error"]
+    response = client.post(target, {"group": str(room.pk), "text": "Two", "rev": "1"})
+    assert response.status_code == 302 and response["Location"] == url("session", session)
+    got = client.get(target, {"group": str(room.pk)}).json()
+    assert got == {"group": str(room.pk), "text": "Two", "rev": 2, "read_only": False}
+
+
+def test_notes_url_refuses_outsiders_other_rooms_and_other_sessions(
+    session: Session,
+    breakout: Round,
+    people: list[Participant],
+    programme: Programme,
+    facilitator: Any,
+    facilitator_client: Client,
+    outsider_client: Client,
+) -> None:
+    room = room_of(breakout, people[0])
+    actions.do_save_notes(room, people[0], "Ours", 0)
+    target = url("notes", session)
+    outside = next(p for p in people if room_of(breakout, p) != room)
+    assert client_for(outside).get(target, {"group": str(room.pk)}).status_code == 403
+    written = {"group": str(room.pk), "text": "Theirs", "rev": "1"}
+    assert client_for(outside).post(target, written).status_code == 403
+    assert outsider_client.get(target, {"group": str(room.pk)}).status_code == 404
+    assert facilitator_client.post(target, written).status_code == 403
+    assert facilitator_client.get(target, {"group": str(room.pk)}).json()["text"] == "Ours"
+    assert client_for(people[0]).get(target, {"group": "nope"}).status_code == 400
+    # A room of another session of the same programme is not found through this session.
+    later = Session.objects.create(
+        programme=programme, title="Later", starts_at=timezone.now(), duration_minutes=60
+    )
+    assert (
+        client_for(people[0]).get(url("notes", later), {"group": str(room.pk)}).status_code == 404
+    )
+    response = client_for(people[0]).post(url("notes", later), written)
+    assert response.status_code == 404
+    assert client_for(people[0]).delete(target).status_code == 405
+    assert RoomNotes.objects.get(group=room).text == "Ours"
+
+
+def test_plenary_lists_closed_rooms_notes_for_everyone_in_the_session(
+    session: Session,
+    breakout: Round,
+    people: list[Participant],
+    facilitator: Any,
+    facilitator_client: Client,
+    outsider_client: Client,
+    check_response: Callable[[Any], None],
+) -> None:
+    room = room_of(breakout, people[0])
+    actions.do_save_notes(room, people[0], "We agreed <em>three</em> things", 0)
+    outside = next(p for p in people if room_of(breakout, p) != room)
+    target = url("plenary", session)
+    before = client_for(outside).get(target).content.decode()
+    assert "three" not in before, "open rooms' notes stay in the room"
+    actions.do_close_rooms(breakout, facilitator, 0)
+    for client in (client_for(outside), facilitator_client):
+        response = client.get(target)
+        check_response(response)
+        page = response.content.decode()
+        assert f"Room {room.number}" in page
+        assert "We agreed &lt;em&gt;three&lt;/em&gt; things" in page
+        assert people[0].display_name not in page, "notes are unattributed"
+    assert outsider_client.get(target).status_code == 404
