@@ -89,9 +89,9 @@ def row(out: Outcome) -> list[str]:
         f"{out.join_s:.1f}",
         percentiles(out.assign_ms),
         assigned,
-        f"{out.writers} ({out.write_kind or '-'})",
+        str(out.writers),
         percentiles(out.write_ms),
-        str(out.lost) if out.write_kind else "-",
+        str(out.lost) if out.sent else "-",
         f"{out.load[0]:.1f}-{out.load[1]:.1f}",
     ]
 
@@ -111,6 +111,18 @@ def details(out: Outcome) -> str:
         f"{percentiles(out.event_ms)} ms; console showed all groups after "
         f"{out.console_ms or float('nan'):.0f} ms; client CPU {out.client_cpu_s:.1f} s",
     ]
+    cpu = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in out.server_cpu_s.items())
+    frames = ", ".join(f"{name} {count}" for name, count in out.frames.items())
+    parts.append(f"  server CPU: {cpu}; frames received: {frames}")
+    parts.append(
+        f"  round partial fetches after the click: {len(out.round_fetch_ms)}, "
+        f"p50/p95/p99 {percentiles(out.round_fetch_ms)} ms (request to response)"
+    )
+    parts.append(
+        f"  breakout rooms of 4: assignment p50/p95/p99 {percentiles(out.breakout_ms)} ms "
+        f"({len(out.breakout_ms)} assigned); notes saves sent {out.sent}, acknowledged "
+        f"{out.acked}, stale-rev conflicts redone {out.conflicts}"
+    )
     if out.error:
         parts.append(f"  error: {out.error}")
     parts += [f"  {note}" for note in out.notes]
@@ -124,17 +136,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", type=modes, default=list(MODES), help="single,two")
     parser.add_argument("--quick", action="store_true", help=f"N={QUICK_N}, one process only")
     parser.add_argument("--json", action="store_true", help="also print each result as JSON")
+    parser.add_argument(
+        "--settings",
+        default="convenor.settings",
+        help="Django settings module for the servers (to compare a change)",
+    )
+
     args = parser.parse_args(argv)
     if args.writers is not None and args.writers < 1:
         parser.error("--writers must be at least 1")
     ns, chosen = ([QUICK_N], ["single"]) if args.quick else (args.n, args.modes)
 
-    print(machine(), flush=True)
+    print(machine(), f"settings {args.settings}", flush=True)
     results: list[Outcome] = []
     for mode in chosen:
         for n in ns:
             writers = args.writers if args.writers is not None else min(n, 500)
-            out = run(mode, n, writers, BUDGET_SECONDS)
+            out = run(mode, n, writers, BUDGET_SECONDS, args.settings)
             results.append(out)
             print(details(out), file=sys.stderr, flush=True)
             if args.json:

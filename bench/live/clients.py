@@ -4,7 +4,8 @@ Each participant does what live.js does in a real tab: one WebSocket that says h
 events in order, and after an event that touches a region of its page waits 50-300 ms (live.js
 spreads a crowd's requests that way) and fetches that region's partial over HTTP, one request
 per region at a time; a heartbeat every 25 s. A participant "has its assignment" when the
-round partial it fetched names every partner the round_started event put it with.
+round partial it fetched names every partner the round_started event put it with (for a
+breakout room, the notes form in that partial also gives the room's id and notes rev).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +26,8 @@ from websockets.typing import Origin
 from bench.live.servers import Server
 
 PING_SECONDS = 25.0
+# The notes form of a breakout room's partial: its group id and the rev the text is at.
+NOTES_FORM = re.compile(r'data-notes="([0-9a-f-]{36})".*?name="rev" value="(\d+)"', re.DOTALL)
 # Regions of each page and the event topics that make live.js fetch them again.
 PARTICIPANT_REGIONS = {"runsheet": "now/", "round": "round/"}
 CONSOLE_REGIONS = {"runsheet": "now/", "round": "round/", "presence": "here/"}
@@ -32,10 +36,15 @@ TOPICS = {
     "segment_extended": "runsheet",
     "segment_skipped": "runsheet",
     "segment_ended": "runsheet",
+    "runsheet_edited": "runsheet",
     "round_started": "round",
     "round_changed": "round",
     "round_ended": "round",
     "presence": "presence",
+    "rooms_message": "round",
+    "rooms_closing": "round",
+    # Room members and facilitators get the saved text with the event: nothing to fetch.
+    "notes_saved": "notes",
 }
 
 
@@ -55,10 +64,16 @@ class Browser:
     pending: set[str] = field(default_factory=set)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     replies: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    pongs: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     round_event_at: float | None = None
     assigned_at: float | None = None
-    fetches: int = 0
+    room: str | None = None  # a breakout room's group id, read from the partial as live.js does
+    notes_rev: int = 0
+    notes_replies: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     fetch_errors: int = 0
+    # (path, moment the request went out, seconds until the whole response was in)
+    fetch_log: list[tuple[str, float, float]] = field(default_factory=list)
+    messages: int = 0
     pinging: bool = True
 
     @property
@@ -105,6 +120,7 @@ class Browser:
         assert self.socket is not None
         try:
             async for raw in self.socket:
+                self.messages += 1
                 self._receive(json.loads(raw), http)
         except ConnectionClosed:
             return
@@ -123,7 +139,11 @@ class Browser:
             self.last_seq = max(self.last_seq or 0, message["seq"])
         elif kind == "event":
             self._apply(message["event"], http)
-        else:  # ok, error, pong: answers to what this tab sent
+        elif kind == "pong":
+            self.pongs.put_nowait(message)
+        elif kind.startswith("notes.") or message.get("ref") == "notes":
+            self.notes_replies.put_nowait(message)
+        else:  # ok or error: the answer to a command this tab sent
             self.replies.put_nowait(message)
 
     def regions(self) -> dict[str, str]:
@@ -164,6 +184,7 @@ class Browser:
 
     async def _load(self, path: str, http: aiohttp.ClientSession) -> None:
         await asyncio.sleep(0.05 + random.random() * 0.25)
+        sent = time.monotonic()
         try:
             async with http.get(
                 f"{self.server.origin}{self.live_base}{path}",
@@ -175,17 +196,25 @@ class Browser:
             ok, html = False, ""
         finally:
             self.pending.discard(path)
-        self.fetches += 1
+        self.fetch_log.append((path, sent, time.monotonic() - sent))
         if not ok:
             self.fetch_errors += 1
             return
         if path == "round/" and self.assigned_at is None and self._shows_my_group(html):
             self.assigned_at = time.monotonic()
+            room = NOTES_FORM.search(html)
+            if room is not None:
+                self.room, self.notes_rev = room.group(1), int(room.group(2))
+
+    def new_round(self) -> None:
+        """Forget the last round's assignment before the facilitator starts another."""
+        self.round_event_at = self.assigned_at = self.room = None
+        self.notes_rev = 0
 
     def _shows_my_group(self, html: str) -> bool:
         if self.console:
             return self.round_event_at is not None and "live-groups" in html
-        if not self.my_group or "You are with" not in html:
+        if not self.my_group or "you are with" not in html.lower():
             return False
         partners = [self.names[pid] for pid in self.my_group if pid != self.participant]
         return all(name in html for name in partners)

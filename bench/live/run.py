@@ -13,10 +13,9 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +62,18 @@ class Outcome:
     assign_ms: list[float] = field(default_factory=list)
     console_ms: float | None = None
     unassigned: int = 0
-    write_kind: str = ""
     write_ms: list[float] = field(default_factory=list)
     sent: int = 0
     acked: int = 0
     lost: int = 0
+    conflicts: int = 0
+    breakout_ms: list[float] = field(default_factory=list)
     client_cpu_s: float = 0.0
+    # Where the time goes: server CPU seconds per phase (all servers), the round's partial
+    # fetches (count and duration from request to full response), WebSocket frames received.
+    server_cpu_s: dict[str, float] = field(default_factory=dict)
+    round_fetch_ms: list[float] = field(default_factory=list)
+    frames: dict[str, int] = field(default_factory=dict)
     load: tuple[float, float] = (0.0, 0.0)
     error: str = ""
     notes: list[str] = field(default_factory=list)
@@ -105,6 +110,24 @@ async def settle(browsers: list[Browser], limit: float) -> bool:
     return False
 
 
+class Phases:
+    """Server CPU and frames received per phase of a run."""
+
+    def __init__(self, procs: list[Server], browsers: list[Browser], out: Outcome) -> None:
+        self.procs, self.browsers, self.out = procs, browsers, out
+        self._mark()
+
+    def _mark(self) -> None:
+        self.cpu = sum(server.cpu_seconds() for server in self.procs)
+        self.frames = sum(browser.messages for browser in self.browsers)
+
+    def end(self, name: str) -> None:
+        before_cpu, before_frames = self.cpu, self.frames
+        self._mark()
+        self.out.server_cpu_s[name] = self.cpu - before_cpu
+        self.out.frames[name] = self.frames - before_frames
+
+
 async def command(console: Browser, message: dict[str, Any], timeout: float) -> dict[str, Any]:
     await console.send(message)
     reply = await console.reply(timeout)
@@ -113,42 +136,77 @@ async def command(console: Browser, message: dict[str, Any], timeout: float) -> 
     return reply
 
 
-async def heartbeat_writes(writers: list[Browser], out: Outcome, timeout: float) -> list[str]:
-    """Every writer sends a heartbeat at once; the acknowledged ones (pong) are returned."""
-    for browser in writers:
-        while not browser.replies.empty():
-            browser.replies.get_nowait()
+MAX_ATTEMPTS = 10
+
+
+async def notes_writes(writers: list[Browser], out: Outcome, timeout: float) -> dict[str, str]:
+    """Every writer saves a line into its room's shared notes at once.
+
+    A save refused as stale (someone in the room saved first) is redone on top of the stored
+    text it came back with, as a person would retype it; the time counted runs from the first
+    send to the save acknowledged. Returns each acknowledged line's token and room.
+    """
     go = asyncio.Event()
 
-    async def write(browser: Browser) -> str | None:
+    async def write(index: int, browser: Browser) -> tuple[str, str] | None:
+        assert browser.room is not None
+        token = f"bench-{index:04d}-{browser.participant}"
+        text, rev = "", browser.notes_rev
         await go.wait()
         started = time.monotonic()
-        await browser.send({"type": "ping"})
         out.sent += 1
-        try:
-            reply = await browser.reply(timeout)
-        except TimeoutError:
-            return None
-        if reply.get("type") != "pong":
-            return None
-        out.write_ms.append((time.monotonic() - started) * 1000)
-        return browser.participant
+        for _ in range(MAX_ATTEMPTS):
+            line = f"{browser.names[browser.participant or '']}: {token}\n"
+            await browser.send(
+                {"type": "notes.save", "group": browser.room, "text": text + line, "rev": rev}
+                | {"ref": "notes"}
+            )
+            try:
+                reply = await asyncio.wait_for(browser.notes_replies.get(), timeout)
+            except TimeoutError:
+                return None
+            if reply["type"] == "notes.saved":
+                out.write_ms.append((time.monotonic() - started) * 1000)
+                return token, browser.room
+            if reply["type"] != "notes.conflict":
+                out.notes.append(f"notes.save refused: {reply.get('message')}")
+                return None
+            out.conflicts += 1
+            text, rev = reply["text"], reply["rev"]
+        return None
 
-    tasks = [asyncio.create_task(write(b)) for b in writers]
+    tasks = [asyncio.create_task(write(i, b)) for i, b in enumerate(writers)]
     await asyncio.sleep(0.05)
     go.set()
     done = await asyncio.gather(*tasks)
-    return [pid for pid in done if pid is not None]
+    return dict(pair for pair in done if pair is not None)
+
+
+async def round_for_all(
+    console: Browser, people: list[Browser], message: dict[str, Any], limit: float
+) -> tuple[float, float]:
+    """Start a round and wait until every participant shows its group (or `limit` passes).
+
+    Returns the moment of the click and how long the command took to be answered.
+    """
+    for browser in [console, *people]:
+        browser.new_round()
+    clicked = time.monotonic()
+    await console.send(message)
+    reply = await console.reply(limit)
+    if reply["type"] != "ok":
+        raise RuntimeError(f"{message['type']} failed: {reply}")
+    answered = time.monotonic() - clicked
+    deadline = clicked + limit
+    while time.monotonic() < deadline and any(p.assigned_at is None for p in people):
+        await asyncio.sleep(0.02)
+    return clicked, answered
 
 
 async def drive(
-    seeded: dict[str, Any],
-    procs: list[Server],
-    out: Outcome,
-    limits: Timeouts,
-    stored: Callable[[str], list[str]],
-) -> None:
-    """Run the crowd against the servers, then count the writes `stored` cannot find."""
+    seeded: dict[str, Any], procs: list[Server], out: Outcome, limits: Timeouts
+) -> dict[str, str]:
+    """Run the crowd against the servers; returns the acknowledged notes lines' rooms."""
     live_base = f"/p/{seeded['programme']}/sessions/{seeded['session']}/live/"
     ws_path = f"/ws/live/{seeded['session']}/"
     names = {p["id"]: p["name"] for p in seeded["participants"]}
@@ -158,11 +216,10 @@ async def drive(
         connector=connector, cookie_jar=aiohttp.DummyCookieJar(), timeout=timeout
     ) as http:
         console = Browser(procs[-1], seeded["facilitator"]["cookie"], live_base, ws_path)
-        people = [
+        crowd = [
             Browser(procs[i % len(procs)], p["cookie"], live_base, ws_path, p["id"], names)
             for i, p in enumerate(seeded["participants"])
         ]
-        everyone = [console, *people]
         try:
             await console.open(http, SOCKET_TIMEOUT)
             gate = asyncio.Semaphore(JOIN_AT_ONCE)
@@ -171,16 +228,22 @@ async def drive(
                 async with gate:
                     await browser.open(http, SOCKET_TIMEOUT)
 
+            phases = Phases(procs, [console, *crowd], out)
             started = time.monotonic()
-            joined = await asyncio.wait_for(
-                asyncio.gather(*(join(b) for b in people), return_exceptions=True), limits.join
-            )
+            joins = [asyncio.create_task(join(b)) for b in crowd]
+            await asyncio.wait(joins, timeout=limits.join)
+            for task in joins:
+                task.cancel()
             out.join_s = time.monotonic() - started
-            out.join_failures = sum(isinstance(r, BaseException) for r in joined)
+            people = [b for b, t in zip(crowd, joins, strict=True) if b.socket and t.done()]
+            people = [b for b in people if not b.socket or b.socket.close_code is None]
+            out.join_failures = len(crowd) - len(people)
+            everyone = [console, *people]
 
             started = time.monotonic()
             out.settled = await settle(everyone, limits.settle)
             out.settle_s = time.monotonic() - started
+            phases.end("join")
 
             await command(
                 console,
@@ -188,41 +251,50 @@ async def drive(
                 limits.assign,
             )
             await settle(everyone, limits.settle)
+            phases.end("start segment")
 
             # The measured moment: the facilitator's click, to each participant's screen.
-            clicked = time.monotonic()
-            await console.send({"type": "start_round", "kind": "coffee", "size": 2})
-            reply = await console.reply(limits.assign)
-            if reply["type"] != "ok":
-                raise RuntimeError(f"start_round failed: {reply}")
-            out.command_ms = (time.monotonic() - clicked) * 1000
-            deadline = clicked + limits.assign
-            while time.monotonic() < deadline and any(p.assigned_at is None for p in people):
-                await asyncio.sleep(0.02)
+            coffee = {"type": "start_round", "kind": "coffee", "size": 2}
+            clicked, answered = await round_for_all(console, people, coffee, limits.assign)
+            out.command_ms = answered * 1000
             out.assign_ms = [(p.assigned_at - clicked) * 1000 for p in people if p.assigned_at]
             out.event_ms = [(p.round_event_at - clicked) * 1000 for p in people if p.round_event_at]
-            out.unassigned = sum(p.assigned_at is None for p in people)
+            out.unassigned = sum(p.assigned_at is None for p in people) + out.join_failures
             if console.assigned_at is not None:
                 out.console_ms = (console.assigned_at - clicked) * 1000
+            out.round_fetch_ms = [
+                seconds * 1000
+                for p in people
+                for path, sent, seconds in p.fetch_log
+                if path == "round/" and sent >= clicked
+            ]
             await settle(everyone, limits.settle)
+            phases.end("round")
 
-            for browser in everyone:
-                browser.pinging = False
-            since = datetime.now(UTC).isoformat()
-            writers = people[: out.writers]
-            acked = await heartbeat_writes(writers, out, limits.write)
-            out.write_kind = "heartbeat"
+            # Breakout rooms of four for the notes; their assignment is timed the same way.
+            await command(console, {"type": "end_round"}, limits.assign)
+            await settle(everyone, limits.settle)
+            rooms = {"type": "start_round", "kind": "breakout", "size": 4}
+            clicked, _ = await round_for_all(console, people, rooms, limits.assign)
+            out.breakout_ms = [(p.assigned_at - clicked) * 1000 for p in people if p.assigned_at]
+            await settle(everyone, limits.settle)
+            phases.end("breakout")
+
+            writers = [p for p in people if p.room is not None][: out.writers]
+            out.notes.append(f"{len(writers)} of {out.writers} writers had a room to write in")
+            acked = await notes_writes(writers, out, limits.write)
             out.acked = len(acked)
-            # Presence rows go when the sockets close, so they are checked while still open.
-            spec = json.dumps({"since": since, "acked": acked, "session": seeded["session"]})
-            found = await asyncio.to_thread(stored, spec)
-            # Lost: acknowledged but not in the database, plus sent and never acknowledged.
-            out.lost = len(set(acked) - set(found)) + (out.sent - out.acked)
+            out.sent += out.writers - len(writers)  # writers without a room count as lost
+            await settle(everyone, limits.settle)
+            phases.end("writes")
+            return acked
         finally:
-            await asyncio.gather(*(b.close() for b in everyone), return_exceptions=True)
+            await asyncio.gather(*(b.close() for b in [console, *crowd]), return_exceptions=True)
 
 
-def run(mode: str, n: int, writers: int, budget: float) -> Outcome:
+def run(
+    mode: str, n: int, writers: int, budget: float, settings: str = "convenor.settings"
+) -> Outcome:
     """One configuration from start to finish, within `budget` seconds of driving."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
@@ -233,22 +305,25 @@ def run(mode: str, n: int, writers: int, budget: float) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="convenor-live-bench-") as folder:
         scratch = Path(folder)
         with backing(mode, scratch) as (database, layer):
-            env = django_env(database, layer)
+            env = django_env(database, layer, settings)
             started = time.monotonic()
             seeded = json.loads(run_django(env, "bench.live.seed", str(n)))
             out.seed_s = time.monotonic() - started
-            with servers(env, 1 if mode == "single" else 2, scratch) as procs:
+            count = 1 if mode == "single" else 2
+            with servers(env, count, scratch) as procs:
                 limits = Timeouts(join=30 + 0.1 * n)
-
-                def stored(spec: str) -> list[str]:
-                    found: list[str] = json.loads(run_django(env, "bench.live.verify", spec))
-                    return found
-
+                acked: dict[str, str] | None = None
                 try:
-                    asyncio.run(asyncio.wait_for(drive(seeded, procs, out, limits, stored), budget))
+                    acked = asyncio.run(asyncio.wait_for(drive(seeded, procs, out, limits), budget))
                 except Exception as error:  # reported in the table, with the server's log
                     out.error = f"{type(error).__name__}: {error}"[:300]
                     out.notes.append(procs[0].log_tail(1500))
+            # Checked after the servers have stopped: a write acknowledged is a write kept.
+            if acked is not None:
+                spec = json.dumps({"lines": acked})
+                found = set(json.loads(run_django(env, "bench.live.verify", spec)))
+                # Lost: acknowledged but not stored, plus sent and never acknowledged.
+                out.lost = len(set(acked) - found) + (out.sent - out.acked)
     out.client_cpu_s = time.process_time() - cpu_before
     out.load = (load_before, os.getloadavg()[0])
     return out

@@ -102,12 +102,14 @@ def raise_open_files(wanted: int) -> int:
     return soft
 
 
-def django_env(database_url: str, redis_url: str | None = None) -> dict[str, str]:
+def django_env(
+    database_url: str, redis_url: str | None = None, settings: str = "convenor.settings"
+) -> dict[str, str]:
     """Environment for a server (or a seeding process): DEBUG off, as in a deployment."""
     env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL"}}
     env.update(
         DATABASE_URL=database_url,
-        DJANGO_SETTINGS_MODULE="convenor.settings",
+        DJANGO_SETTINGS_MODULE=settings,
         # DEBUG would keep every query in memory and slow every request.
         CONVENOR_DEBUG="0",
         CONVENOR_SECRET_KEY=env.get("CONVENOR_SECRET_KEY") or secrets.token_urlsafe(50),
@@ -135,6 +137,11 @@ class Server:
     def log_tail(self, chars: int = 3000) -> str:
         self.log.flush()
         return self.log_path.read_text(errors="replace")[-chars:]
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -1,7 +1,7 @@
-"""Which of the benchmark's writes are in the database: prints the writers found, as JSON.
+"""Which of the benchmark's notes lines are in the database: prints their tokens, as JSON.
 
-`python -m bench.live.verify SPEC` (with DATABASE_URL set), SPEC being the JSON the run wrote:
-the session, the moment the writes started and the participants whose write was acknowledged.
+`python -m bench.live.verify SPEC` (with DATABASE_URL set), SPEC being JSON
+`{"lines": {token: room group id}}` for every save the server acknowledged.
 """
 
 from __future__ import annotations
@@ -9,17 +9,17 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime
 
 
-def stored_heartbeats(session_id: str, since: datetime, participants: list[str]) -> list[str]:
-    """Participants with a connection to the session whose heartbeat landed after `since`."""
-    from convenor.live.models import LivePresence
+def stored_lines(lines: dict[str, str]) -> list[str]:
+    """The tokens found in their room's stored notes."""
+    from convenor.live.models import RoomNotes
 
-    rows = LivePresence.objects.filter(
-        session_id=session_id, participant_id__in=participants, last_seen_at__gte=since
-    ).values_list("participant_id", flat=True)
-    return sorted({str(pk) for pk in rows})
+    texts = dict(
+        RoomNotes.objects.filter(group_id__in=set(lines.values())).values_list("group_id", "text")
+    )
+    by_room = {str(group): text for group, text in texts.items()}
+    return sorted(token for token, room in lines.items() if token in by_room.get(room, ""))
 
 
 def main(argv: list[str]) -> None:
@@ -30,8 +30,7 @@ def main(argv: list[str]) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "convenor.settings")
     django.setup()
-    since = datetime.fromisoformat(spec["since"])
-    print(json.dumps(stored_heartbeats(spec["session"], since, spec["acked"])))
+    print(json.dumps(stored_lines(spec["lines"])))
 
 
 if __name__ == "__main__":
