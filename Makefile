@@ -1,5 +1,5 @@
 # The two commands of the quick start are `make demo` and `make test`; each sets up what it needs.
-.PHONY: setup demo test bench lint
+.PHONY: setup demo test bench bench-live lint
 
 setup:
 	bash scripts/setup.sh
@@ -12,6 +12,9 @@ test:
 
 bench: setup
 	.venv/bin/python -m bench
+
+bench-live: setup
+	.venv/bin/python -m bench.live
 
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy convenor
