@@ -335,11 +335,14 @@
 
   // --- Countdowns --------------------------------------------------------------------------
   function syncClock() {
-    var el = root.querySelector("[data-server-now]");
-    if (el) {
+    // Regions are rendered at different times: only the newest server time says how far this
+    // device's clock is off now (an older one would make every countdown run late).
+    var newest = NaN;
+    Array.prototype.forEach.call(root.querySelectorAll("[data-server-now]"), function (el) {
       var server = Date.parse(el.getAttribute("data-server-now"));
-      if (!isNaN(server)) { offsetMs = server - Date.now(); }
-    }
+      if (!isNaN(server) && !(server <= newest)) { newest = server; }
+    });
+    if (!isNaN(newest)) { offsetMs = newest - Date.now(); }
   }
   function format(seconds) {
     var m = Math.floor(seconds / 60), s = seconds % 60;
