@@ -120,3 +120,14 @@ def test_a_latecomer_is_not_placed_with_someone_they_avoid(
     assert control > 0, "control: a latecomer sometimes joins Ada's pair"
     pairs.add_pair_preference(programme, facilitator, ada, late, "avoid")
     assert sum(joins_partner_of(ada, seed) for seed in SEEDS) == 0
+
+
+def test_two_people_who_avoid_each_other_are_left_waiting_not_paired(
+    session: Session, facilitator: Any, programme: Programme, people: list[Participant]
+) -> None:
+    ada, bo = people[0], people[1]
+    pairs.add_pair_preference(programme, facilitator, ada, bo, "avoid")
+    connect(session, [ada, bo])
+    round_ = actions.do_start_round(session, facilitator, size=2, seed=4)
+    assert not GroupMember.objects.filter(round=round_).exists()
+    assert set(round_.waiting.all()) == {ada, bo}
