@@ -17,10 +17,9 @@ import sys
 
 import numpy as np
 
-from bench.live.run import MODES, Outcome, run
+from bench.live.run import MODES, Outcome, run_mode
 
 QUICK_N = 20
-BUDGET_SECONDS = 240.0  # driving one configuration; seeding and start-up come on top
 
 
 def counts(text: str) -> list[int]:
@@ -150,9 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     print(machine(), f"settings {args.settings}", flush=True)
     results: list[Outcome] = []
     for mode in chosen:
-        for n in ns:
-            writers = args.writers if args.writers is not None else min(n, 500)
-            out = run(mode, n, writers, BUDGET_SECONDS, args.settings)
+        for out in run_mode(mode, ns, args.writers, args.settings):
             results.append(out)
             print(details(out), file=sys.stderr, flush=True)
             if args.json:

@@ -42,9 +42,9 @@ class Timeouts:
     """Upper bounds for each phase, so a run always ends."""
 
     join: float
-    settle: float = 90.0
-    assign: float = 30.0
-    write: float = 30.0
+    settle: float = 15.0
+    assign: float = 20.0
+    write: float = 20.0
 
 
 @dataclass
@@ -67,6 +67,7 @@ class Outcome:
     acked: int = 0
     lost: int = 0
     conflicts: int = 0
+    lines: dict[str, str] = field(default_factory=dict)  # acknowledged notes line -> room
     breakout_ms: list[float] = field(default_factory=list)
     client_cpu_s: float = 0.0
     # Where the time goes: server CPU seconds per phase (all servers), the round's partial
@@ -167,6 +168,8 @@ async def notes_writes(writers: list[Browser], out: Outcome, timeout: float) -> 
                 return None
             if reply["type"] == "notes.saved":
                 out.write_ms.append((time.monotonic() - started) * 1000)
+                out.acked += 1
+                out.lines[token] = browser.room
                 return token, browser.room
             if reply["type"] != "notes.conflict":
                 out.notes.append(f"notes.save refused: {reply.get('message')}")
@@ -282,9 +285,8 @@ async def drive(
 
             writers = [p for p in people if p.room is not None][: out.writers]
             out.notes.append(f"{len(writers)} of {out.writers} writers had a room to write in")
-            acked = await notes_writes(writers, out, limits.write)
-            out.acked = len(acked)
             out.sent += out.writers - len(writers)  # writers without a room count as lost
+            acked = await notes_writes(writers, out, limits.write)
             await settle(everyone, limits.settle)
             phases.end("writes")
             return acked
@@ -292,38 +294,60 @@ async def drive(
             await asyncio.gather(*(b.close() for b in [console, *crowd]), return_exceptions=True)
 
 
-def run(
-    mode: str, n: int, writers: int, budget: float, settings: str = "convenor.settings"
-) -> Outcome:
-    """One configuration from start to finish, within `budget` seconds of driving."""
+def budget_for(n: int) -> float:
+    """Seconds of driving allowed for N participants (seeding and start-up come on top)."""
+    return 45 + 0.07 * n
+
+
+def run_mode(
+    mode: str, ns: list[int], writers: int | None, settings: str = "convenor.settings"
+) -> list[Outcome]:
+    """Every N of one mode on one database: one cohort of max(N) people, one session per N.
+
+    Each N gets fresh servers and its own session (the first N people of the cohort), so the
+    runs share only the programme's history of rounds, as a real series would.
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    out = Outcome(mode=mode, n=n, writers=min(writers, n))
-    raise_open_files(4 * n + 512)
-    load_before = os.getloadavg()[0]
-    cpu_before = time.process_time()
+    raise_open_files(4 * max(ns) + 512)
+    results = []
     with tempfile.TemporaryDirectory(prefix="convenor-live-bench-") as folder:
         scratch = Path(folder)
         with backing(mode, scratch) as (database, layer):
             env = django_env(database, layer, settings)
             started = time.monotonic()
-            seeded = json.loads(run_django(env, "bench.live.seed", str(n)))
-            out.seed_s = time.monotonic() - started
-            count = 1 if mode == "single" else 2
-            with servers(env, count, scratch) as procs:
-                limits = Timeouts(join=30 + 0.1 * n)
-                acked: dict[str, str] | None = None
-                try:
-                    acked = asyncio.run(asyncio.wait_for(drive(seeded, procs, out, limits), budget))
-                except Exception as error:  # reported in the table, with the server's log
-                    out.error = f"{type(error).__name__}: {error}"[:300]
-                    out.notes.append(procs[0].log_tail(1500))
-            # Checked after the servers have stopped: a write acknowledged is a write kept.
-            if acked is not None:
-                spec = json.dumps({"lines": acked})
-                found = set(json.loads(run_django(env, "bench.live.verify", spec)))
-                # Lost: acknowledged but not stored, plus sent and never acknowledged.
-                out.lost = len(set(acked) - found) + (out.sent - out.acked)
+            cohort = json.loads(run_django(env, "bench.live.seed", str(max(ns)), str(len(ns))))
+            seed_s = time.monotonic() - started
+            for n, session in zip(ns, cohort["sessions"], strict=True):
+                seeded = {**cohort, **session, "participants": cohort["participants"][:n]}
+                out = Outcome(mode=mode, n=n, writers=min(writers or min(n, 500), n))
+                out.seed_s = seed_s
+                results.append(_run_one(env, seeded, out, scratch))
+    return results
+
+
+def _run_one(env: dict[str, str], seeded: dict[str, Any], out: Outcome, scratch: Path) -> Outcome:
+    load_before = os.getloadavg()[0]
+    cpu_before = time.process_time()
+    n = out.n
+    with servers(env, 1 if out.mode == "single" else 2, scratch) as procs:
+        limits = Timeouts(join=15 + 0.04 * n)
+        try:
+            asyncio.run(asyncio.wait_for(drive(seeded, procs, out, limits), budget_for(n)))
+        except Exception as error:  # reported in the table, with the server's log
+            out.error = f"{type(error).__name__}: {error}"[:300]
+            out.notes.append(procs[0].log_tail(1500))
+    # Checked after the servers have stopped: a write acknowledged is a write kept.
+    if out.sent:
+        spec = json.dumps({"lines": out.lines})
+        found = set(json.loads(run_django(env, "bench.live.verify", spec)))
+        # Lost: acknowledged but not stored, plus sent and never acknowledged.
+        out.lost = len(set(out.lines) - found) + (out.sent - out.acked)
     out.client_cpu_s = time.process_time() - cpu_before
     out.load = (load_before, os.getloadavg()[0])
     return out
+
+
+def run(mode: str, n: int, writers: int, settings: str = "convenor.settings") -> Outcome:
+    """One configuration on its own database."""
+    return run_mode(mode, [n], writers, settings)[0]

@@ -1,8 +1,9 @@
 """Seed a live session for the benchmark and the two-process test; print it as one JSON line.
 
-`python -m bench.live.seed N` (with DATABASE_URL set) migrates the database, then makes a
-facilitator, a programme with N participants who agreed to the ground rules, and a session with
-the reference workshop's run-sheet, all through the action functions. Each person gets a
+`python -m bench.live.seed N [SESSIONS]` (with DATABASE_URL set) migrates the database, then
+makes a facilitator, a programme with N participants who agreed to the ground rules, and one
+(or SESSIONS) sessions with the reference workshop's run-sheet, all through the action
+functions. Each person gets a
 browser session made directly in the session store (what redeeming an invite would leave),
 so the rate-limited invite endpoint is not what gets measured.
 """
@@ -22,8 +23,8 @@ def person_name(index: int) -> str:
     return f"Person {index:04d}"
 
 
-def seed(count: int) -> dict[str, Any]:
-    """The ids, names and session cookies of a fresh facilitator, programme, session and cohort."""
+def seed(count: int, sessions: int = 1) -> dict[str, Any]:
+    """A fresh facilitator, programme, cohort and `sessions` sessions: ids, names and cookies."""
     from django.db import transaction
     from django.test import Client
 
@@ -41,18 +42,22 @@ def seed(count: int) -> dict[str, Any]:
             password=secrets.token_urlsafe(16),
         )
         programme = programme_actions.create_programme(user, name="Live benchmark cohort")
-        session = workshop_actions.create_session(
-            programme,
-            user,
-            title="Building common purpose",
-            starts_on=date.today() + timedelta(days=1),
-            start_time=time(13, 0),
-            time_zone="Europe/London",
-            duration_minutes=180,
-            format="online",
-            video_url_template="https://meet.example.org/{room}",
-        )
-        segments = workshop_actions.apply_template(session, user, "common-purpose")
+        made = []
+        for number in range(sessions):
+            session = workshop_actions.create_session(
+                programme,
+                user,
+                title=f"Building common purpose, part {number + 1}",
+                starts_on=date.today() + timedelta(days=1 + 7 * number),
+                start_time=time(13, 0),
+                time_zone="Europe/London",
+                duration_minutes=180,
+                format="online",
+                video_url_template="https://meet.example.org/{room}",
+            )
+            segments = workshop_actions.apply_template(session, user, "common-purpose")
+            coffee = next(str(s.pk) for s in segments if s.kind == "coffee_trial")
+            made.append({"session": str(session.pk), "coffee_segment": coffee})
         people = []
         for index in range(count):
             participant = programme_actions.add_participant(
@@ -67,29 +72,30 @@ def seed(count: int) -> dict[str, Any]:
             store = SessionStore()
             store[PARTICIPANT_SESSION_KEY] = {str(programme.pk): str(participant.pk)}
             store.create()
+            cookie = store.session_key
             people.append(
-                {
-                    "id": str(participant.pk),
-                    "name": participant.display_name,
-                    "cookie": store.session_key,
-                }
+                {"id": str(participant.pk), "name": participant.display_name, "cookie": cookie}
             )
 
     facilitator = Client()
     facilitator.force_login(user)
     return {
         "programme": str(programme.pk),
-        "session": str(session.pk),
-        "segments": [str(segment.pk) for segment in segments],
-        "coffee_segment": next(str(s.pk) for s in segments if s.kind == "coffee_trial"),
+        "sessions": made,
+        # The first session, for callers that need only one.
+        **made[0],
         "facilitator": {"id": str(user.pk), "cookie": facilitator.cookies["sessionid"].value},
         "participants": people,
     }
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) != 1 or not argv[0].isdigit() or not 1 <= int(argv[0]) <= 5000:
-        raise SystemExit("usage: python -m bench.live.seed N  (N participants, 1 to 5000)")
+    usage = "usage: python -m bench.live.seed N [SESSIONS]  (N: 1 to 5000, SESSIONS: 1 to 10)"
+    if not 1 <= len(argv) <= 2 or not all(arg.isdigit() for arg in argv):
+        raise SystemExit(usage)
+    count, sessions = int(argv[0]), int(argv[1]) if len(argv) == 2 else 1
+    if not (1 <= count <= 5000 and 1 <= sessions <= 10):
+        raise SystemExit(usage)
     import os
 
     import django
@@ -98,7 +104,7 @@ def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "convenor.settings")
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
-    print(json.dumps(seed(int(argv[0]))))
+    print(json.dumps(seed(count, sessions)))
 
 
 if __name__ == "__main__":

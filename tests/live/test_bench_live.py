@@ -9,7 +9,7 @@ from bench.live.run import run
 
 
 def test_the_quick_benchmark_assigns_everyone_and_loses_no_note() -> None:
-    out = run("single", QUICK_N, QUICK_N, budget=150)
+    out = run("single", QUICK_N, QUICK_N)
     assert out.error == ""
     assert out.join_failures == 0
     assert out.unassigned == 0
