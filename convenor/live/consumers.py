@@ -11,9 +11,9 @@ Protocol (JSON text frames, at most 16 KiB each):
   "rev": N, "ref": any}` (N: the rev the text was based on) → `{"type": "notes.saved",
   "group": ..., "rev": stored rev, "ref": ...}`, or when someone else saved since N
   `{"type": "notes.conflict", "group": ..., "rev": ..., "text": the stored text, "message": ...,
-  "ref": ...}` (nothing written); a `notes_saved` event then reaches everyone, and only the
-  room's members and the facilitators get it with `"notes": {"group", "text", "rev"}` beside
-  it;
+  "ref": ...}` (nothing written); the `notes_saved` event then reaches only the room's
+  members and the facilitators, with `"notes": {"group", "text", "rev"}` beside it (other tabs
+  skip its number; a replay from the log has it, without the text);
 - anything wrong (bad JSON, binary, too large, unknown type or field, wrong type, unknown id,
   wrong role, beyond the rate limit) → `{"type": "error", "message": ..., "ref": ...}`, and
   nothing changes.
@@ -324,6 +324,11 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             self.room_known = False
         out: dict[str, Any] = {"type": "event", "event": event}
         private = message.get("private")
-        if private is not None and await self._may_read(private["group"]):
+        if private is not None:
+            if not await self._may_read(private["group"]):
+                # Another room's notes: nothing this tab shows changes, and with hundreds of
+                # people typing, not sending is most of the work saved. The client tolerates
+                # the gap in numbers; a replay after reconnecting includes the event.
+                return
             out["notes"] = private
         await self.send_json(out)
