@@ -106,7 +106,8 @@
       var closes = Date.parse(event.payload.closes_at);
       var seconds = Math.max(0, Math.round((closes - Date.now() - offsetMs) / 1000));
       announce(seconds > 0 ? "The rooms close in " + seconds + " seconds." : "The rooms have closed.");
-      // Show the read-only notes once the countdown has run out.
+      // Save what is typed just before the rooms close, then show the read-only notes.
+      window.setTimeout(saveNotes, Math.max(0, seconds * 1000 - 1500));
       window.setTimeout(function () { refresh("round"); }, seconds * 1000 + 500);
     }
     if (event.kind === "round_started") {
@@ -161,6 +162,11 @@
     });
     socket.addEventListener("close", function (e) {
       window.clearInterval(pingTimer);
+      if (notes && notes.sending) {
+        // Its answer is lost with the socket: send it again (over HTTP while disconnected).
+        notes.sending = false;
+        scheduleNotes();
+      }
       if (e.code === 4404) {
         setStatus("This live session is not open to you. Reload the page or sign in again.");
         return;
@@ -220,9 +226,12 @@
       if (previous.rev >= notes.rev) {
         notes.rev = previous.rev; notes.saved = previous.saved;
         area.value = previous.area.value;
+        notes.sending = previous.sending;
+        notes.sendingText = previous.sendingText;
         scheduleNotes();
+      } else {
+        notesStatus("Someone else changed the notes meanwhile; the latest version is shown and your last change was not saved.");
       }
-      notes.sending = previous.sending;
     }
   }
   function scheduleNotes() {
@@ -286,6 +295,11 @@
   function notesConflict(group, rev, text, message) {
     if (!notes || notes.group !== group) { return; }
     notes.sending = false;
+    if (text === notes.sendingText) {
+      // Our own save, sent again after its answer was lost with the connection.
+      notesSaved(group, rev);
+      return;
+    }
     showNotes(text, rev);
     notesStatus(message);
   }
