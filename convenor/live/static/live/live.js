@@ -211,6 +211,7 @@
     var previous = notes;
     var form = root.querySelector("form[data-notes]");
     if (!form) { notes = null; return; }
+    if (previous && previous.form === form) { return; } // Another region was re-rendered.
     var area = form.querySelector("textarea");
     notes = {
       form: form, area: area, revField: form.querySelector("[data-notes-rev]"),
