@@ -14,10 +14,18 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import (
+    BrowserContext,
+    Locator,
+    Page,
+    WebSocketRoute,
+    expect,
+)
 
 from .support import Server
 
@@ -181,3 +189,65 @@ def console_groups(page: Page) -> dict[str, tuple[frozenset[str], str]]:
         members = frozenset(name for name, _, _ in PEOPLE if name in text)
         groups[title] = (members, video_room(card))
     return groups
+
+
+class SocketCutter:
+    """Cuts a context's live WebSockets as a dropped network would, without touching the page.
+
+    Playwright's offline mode leaves WebSockets open (microsoft/playwright#4910), so the
+    sockets are routed through Playwright instead: `cut` closes both ends of every open one and
+    refuses new ones until `restore`. The page keeps its JavaScript state throughout.
+    """
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.refusing = False
+        self.refused = 0
+        self.open: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+        context.route_web_socket(re.compile(r"/ws/live/"), self._route)
+
+    def _route(self, page_side: WebSocketRoute) -> None:
+        if self.refusing:
+            self.refused += 1
+            page_side.close()
+            return
+        self.open.append((page_side, page_side.connect_to_server()))
+
+    def cut(self) -> None:
+        self.refusing = True
+        for page_side, server_side in self.open:
+            server_side.close()
+            page_side.close()
+        self.open.clear()
+
+    def restore(self) -> None:
+        self.refusing = False
+
+
+def seconds_left(clock: Locator) -> int:
+    """What a countdown shows ("12:34 left"), in seconds."""
+    text = clock.inner_text().strip()
+    shown = re.fullmatch(r"(\d+):(\d\d) left", text)
+    assert shown, f"the countdown shows {text!r}"
+    return int(shown.group(1)) * 60 + int(shown.group(2))
+
+
+def assert_countdown(who: str, clock: Locator, *, full: int, within: float) -> None:
+    """The countdown started `within` seconds ago from `full` seconds: it shows no more than
+    `full`, and no less than what `within` seconds of delay could leave."""
+    left = seconds_left(clock)
+    assert full - within - 1 <= left <= full, (
+        f"{who}'s countdown shows {left} s left; it started at most {within:.1f} s ago "
+        f"from {full} s (is the page's clock offset taken from an older part of the page?)"
+    )
+
+
+@contextmanager
+def caught_up(page: Page) -> Iterator[None]:
+    """Wait, around opening a live page, until its own catch-up of the group region is back.
+
+    live.js skips a change to a region while that region's fetch is in flight, so a change made
+    during a just-opened page's first fetch would be lost (reported to the live-session work);
+    the test lets the page settle before the facilitator acts again.
+    """
+    with page.expect_response(lambda response: response.url.endswith("/live/round/")):
+        yield
