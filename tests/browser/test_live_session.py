@@ -136,19 +136,12 @@ def test_coffee_trial_and_breakout_rounds_end_to_end(
     setup_check = PageChecker(axe=False)  # axe-core has seen these set-up pages in flows tests
 
     facilitator = PointerDriver(contexts.new_page("facilitator", DESKTOP))
-    facilitator.page.context.route(
-        "**/static/live/live.js",
-    )
     flows.sign_in(facilitator, server, setup_check)
     drivers: dict[str, Driver] = {}
     sol_frames: list[dict[str, Any]] = []
     cutter: SocketCutter | None = None
     for person, make_driver, viewport in cast:
         page = contexts.new_page(person.name, viewport)
-        page.context.route(
-            "**/static/live/live.js",
-            lambda route: route.fulfill(),
-        )
         if person is sol:
             cutter = SocketCutter(page.context)
             page.on("websocket", lambda socket: _record_frames(socket, sol_frames))
