@@ -184,6 +184,12 @@ class KeyboardDriver:
     max_presses: int = 60
     presses: Counter[str] = field(default_factory=Counter)
 
+    def __post_init__(self) -> None:
+        # Playwright asks the browser to hand file dialogs over only once a "filechooser"
+        # listener exists, and does not wait for that to take effect; subscribing here, long
+        # before any upload, keeps a quick Space from opening (and losing) the real dialog.
+        self.page.on("filechooser", lambda chooser: None)
+
     def _handle(self, locator: Locator) -> ElementHandle:
         locator.wait_for(state="visible")
         handle = locator.element_handle()
