@@ -300,7 +300,11 @@ def budget_for(n: int) -> float:
 
 
 def run_mode(
-    mode: str, ns: list[int], writers: int | None, settings: str = "convenor.settings"
+    mode: str,
+    ns: list[int],
+    writers: int | None,
+    settings: str = "convenor.settings",
+    patience: float = 1.0,
 ) -> list[Outcome]:
     """Every N of one mode on one database: one cohort of max(N) people, one session per N.
 
@@ -322,18 +326,24 @@ def run_mode(
                 seeded = {**cohort, **session, "participants": cohort["participants"][:n]}
                 out = Outcome(mode=mode, n=n, writers=min(writers or min(n, 500), n))
                 out.seed_s = seed_s
-                results.append(_run_one(env, seeded, out, scratch))
+                results.append(_run_one(env, seeded, out, scratch, patience))
     return results
 
 
-def _run_one(env: dict[str, str], seeded: dict[str, Any], out: Outcome, scratch: Path) -> Outcome:
+def _run_one(
+    env: dict[str, str], seeded: dict[str, Any], out: Outcome, scratch: Path, patience: float
+) -> Outcome:
     load_before = os.getloadavg()[0]
     cpu_before = time.process_time()
     n = out.n
     with servers(env, 1 if out.mode == "single" else 2, scratch) as procs:
-        limits = Timeouts(join=15 + 0.04 * n)
+        # Joining is not what is measured, but the round needs the crowd in: with patience > 1
+        # the crowd gets that many times longer to arrive (and the run as much longer).
+        join = (15 + 0.04 * n) * patience
+        limits = Timeouts(join=join)
+        budget = budget_for(n) + join - (15 + 0.04 * n)
         try:
-            asyncio.run(asyncio.wait_for(drive(seeded, procs, out, limits), budget_for(n)))
+            asyncio.run(asyncio.wait_for(drive(seeded, procs, out, limits), budget))
         except Exception as error:  # reported in the table, with the server's log
             out.error = f"{type(error).__name__}: {error}"[:300]
             out.notes.append(procs[0].log_tail(1500))
