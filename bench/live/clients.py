@@ -114,7 +114,10 @@ class Browser:
         while True:
             await asyncio.sleep(PING_SECONDS)
             if self.pinging:
-                await self.send({"type": "ping"})
+                try:
+                    await self.send({"type": "ping"})
+                except ConnectionClosed:
+                    return
 
     async def _read(self, http: aiohttp.ClientSession) -> None:
         assert self.socket is not None
