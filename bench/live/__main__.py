@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import sys
 
 import numpy as np
@@ -156,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--patience must be between 1 and 20")
     ns, chosen = ([QUICK_N], ["single"]) if args.quick else (args.n, args.modes)
 
+    # A stop by SIGTERM (a `timeout`, CI) unwinds like Ctrl-C, so servers are stopped and the
+    # PostgreSQL database and Redis database are cleaned up.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     print(machine(), f"settings {args.settings}", flush=True)
     results: list[Outcome] = []
     for mode in chosen:

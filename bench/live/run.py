@@ -305,8 +305,9 @@ def run_mode(
     writers: int | None,
     settings: str = "convenor.settings",
     patience: float = 1.0,
-) -> list[Outcome]:
-    """Every N of one mode on one database: one cohort of max(N) people, one session per N.
+) -> Iterator[Outcome]:
+    """Every N of one mode on one database (one cohort of max(N) people, one session per N),
+    each outcome as soon as it is known.
 
     Each N gets fresh servers and its own session (the first N people of the cohort), so the
     runs share only the programme's history of rounds, as a real series would.
@@ -314,7 +315,6 @@ def run_mode(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     raise_open_files(4 * max(ns) + 512)
-    results = []
     with tempfile.TemporaryDirectory(prefix="convenor-live-bench-") as folder:
         scratch = Path(folder)
         with backing(mode, scratch) as (database, layer):
@@ -326,8 +326,7 @@ def run_mode(
                 seeded = {**cohort, **session, "participants": cohort["participants"][:n]}
                 out = Outcome(mode=mode, n=n, writers=min(writers or min(n, 500), n))
                 out.seed_s = seed_s
-                results.append(_run_one(env, seeded, out, scratch, patience))
-    return results
+                yield _run_one(env, seeded, out, scratch, patience)
 
 
 def _run_one(
@@ -360,4 +359,4 @@ def _run_one(
 
 def run(mode: str, n: int, writers: int, settings: str = "convenor.settings") -> Outcome:
     """One configuration on its own database."""
-    return run_mode(mode, [n], writers, settings)[0]
+    return next(run_mode(mode, [n], writers, settings))
