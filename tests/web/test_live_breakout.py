@@ -351,12 +351,18 @@ def client_for(participant: Participant) -> Client:
 
 
 def test_participant_page_shows_their_room_prompt_and_notes_form(
-    session: Session, breakout: Round, people: list[Participant], facilitator: Any
+    session: Session,
+    breakout: Round,
+    people: list[Participant],
+    facilitator: Any,
+    check_response: Callable[[Any], None],
 ) -> None:
     room = room_of(breakout, people[0])
     actions.do_save_notes(room, people[0], "<script>alert(1)</script>", 0)
     actions.do_message_rooms(breakout, facilitator, "Back in <b>5</b>")
-    page = client_for(people[0]).get(url("session", session)).content.decode()
+    response = client_for(people[0]).get(url("session", session))
+    check_response(response)
+    page = response.content.decode()
     assert f"Room {room.number}: you are with" in page
     assert breakout.prompt_for(room.number) in page
     assert '<label for="room-notes">' in page
@@ -369,11 +375,17 @@ def test_participant_page_shows_their_room_prompt_and_notes_form(
 
 
 def test_console_shows_every_room_notes_and_the_controls(
-    session: Session, breakout: Round, people: list[Participant], facilitator_client: Client
+    session: Session,
+    breakout: Round,
+    people: list[Participant],
+    facilitator_client: Client,
+    check_response: Callable[[Any], None],
 ) -> None:
     for group in breakout.groups.all():
         actions.do_save_notes(group, members(group)[0], f"Notes of room {group.number}", 0)
-    page = facilitator_client.get(url("console", session)).content.decode()
+    response = facilitator_client.get(url("console", session))
+    check_response(response)
+    page = response.content.decode()
     for group in breakout.groups.all():
         assert f'data-notes-view="{group.pk}">Notes of room {group.number}</div>' in page
     for control in (
@@ -386,9 +398,11 @@ def test_console_shows_every_room_notes_and_the_controls(
 
 
 def test_no_round_console_offers_a_breakout_form(
-    session: Session, facilitator_client: Client
+    session: Session, facilitator_client: Client, check_response: Callable[[Any], None]
 ) -> None:
-    page = facilitator_client.get(url("console", session)).content.decode()
+    response = facilitator_client.get(url("console", session))
+    check_response(response)
+    page = response.content.decode()
     for control in ('for="breakout-size"', 'for="breakout-rooms"', 'for="breakout-room-prompts"'):
         assert control in page
 
@@ -499,6 +513,10 @@ def test_plenary_lists_closed_rooms_notes_for_everyone_in_the_session(
     before = client_for(outside).get(target).content.decode()
     assert "three" not in before, "open rooms' notes stay in the room"
     actions.do_close_rooms(breakout, facilitator, 0)
+    room_part = client_for(people[0]).get(url("round_part", session)).content.decode()
+    assert "The rooms have closed" in room_part
+    assert " readonly>" in room_part and "Save notes" not in room_part
+    assert "We agreed &lt;em&gt;three&lt;/em&gt; things" in room_part
     for client in (client_for(outside), facilitator_client):
         response = client.get(target)
         check_response(response)
