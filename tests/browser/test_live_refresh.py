@@ -1,0 +1,87 @@
+"""A change that arrives while a live page is still fetching the region it touches is not lost.
+
+A slow network decides the order: the page fetches its run-sheet region after one change, the
+server answers at once, but the answer reaches the page only after the next change's event.
+The page must end up showing the second change too, without a reload. The order is made
+certain by holding the server's answer in Playwright until the second event has arrived.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+import pytest
+from playwright.sync_api import APIResponse, Route, WebSocket, expect
+
+from . import flows
+from .conftest import Contexts
+from .live_helpers import assert_not_reloaded, mark_page, seed_live_session
+from .support import DESKTOP, PageChecker, PointerDriver, Server
+from .test_live_session import command, join, now_region
+
+pytestmark = pytest.mark.browser
+
+LIVE_WITHIN_S = 5.0
+WELCOME = "Welcome and how we work together"
+
+
+def test_event_during_a_region_fetch_is_not_lost(contexts: Contexts, server: Server) -> None:
+    seeded = seed_live_session(server, f"Slow network {secrets.token_hex(3)}", "Live, slowly")
+    person = seeded.people[0]
+    unchecked = PageChecker(axe=False)  # the end-to-end test runs axe-core on these pages
+    facilitator = PointerDriver(contexts.new_page("facilitator", DESKTOP))
+    flows.sign_in(facilitator, server, unchecked)
+    participant = PointerDriver(contexts.new_page(person.name, DESKTOP))
+    join(participant, person, seeded, unchecked)
+    page, console = participant.page, facilitator.page
+    console.goto(seeded.console_path)
+    flows.heading(console, f"Console: {seeded.title}")
+
+    kinds: list[str] = []
+
+    def on_socket(socket: WebSocket) -> None:
+        def received(payload: str | bytes) -> None:
+            message = json.loads(payload)
+            if message.get("type") == "event":
+                kinds.append(message["event"]["kind"])
+
+        socket.on("framereceived", received)
+
+    page.on("websocket", on_socket)
+    # Settled: the page's own first fetch of the region (after its socket's snapshot) is back.
+    with page.expect_response(lambda response: response.url.endswith("/live/now/")):
+        page.reload()
+    expect(page.locator("[data-live-status]")).to_contain_text("Connected")
+    mark_page(page)
+
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold(route: Route) -> None:
+        if held:
+            route.continue_()
+            return
+        # Ask the server now; hand its answer to the page later.
+        held.append((route, route.fetch()))
+
+    page.route("**/live/now/", hold)
+    command(console, "Start the next segment", f"Started “{WELCOME}”.")
+    deadline = time.monotonic() + LIVE_WITHIN_S
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the page did not fetch its run-sheet region after the segment started"
+
+    console.get_by_label("Extend by (minutes)").fill("5")
+    command(console, "Extend", f"Extended “{WELCOME}” by 5 min.")
+    while "segment_extended" not in kinds and time.monotonic() < deadline + LIVE_WITHIN_S:
+        page.wait_for_timeout(50)
+    assert "segment_extended" in kinds, f"the extension's event never reached the page: {kinds}"
+
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    now = now_region(page)
+    expect(now).to_contain_text(f"Now: {WELCOME}")
+    expect(now).to_contain_text("(extended by 5 min)", timeout=LIVE_WITHIN_S * 1000)
+    assert_not_reloaded(page, person.name)
+    contexts.assert_no_errors()
