@@ -31,8 +31,12 @@ def lock_state(session: Session) -> LiveState:
     """Lock the session's live-state row for the rest of the transaction (made on first use)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_state must run inside transaction.atomic().")
-    LiveState.objects.get_or_create(session=session)
-    return LiveState.objects.select_for_update().get(session=session)
+    state = LiveState.objects.select_for_update().filter(session=session).first()
+    if state is None:
+        # First write to this session; get_or_create copes with a writer racing us to it.
+        LiveState.objects.get_or_create(session=session)
+        state = LiveState.objects.select_for_update().get(session=session)
+    return state
 
 
 def emit(
