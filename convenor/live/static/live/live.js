@@ -293,6 +293,15 @@
     notes.rev = rev;
     notes.revField.value = String(rev);
   }
+  // The common case of two people typing at once is both adding at the end: then our addition
+  // goes after theirs. Anything else is last-writer-wins: the latest text is shown instead.
+  function appendMerge(base, mine, theirs) {
+    if (mine.length > base.length && mine.slice(0, base.length) === base &&
+        theirs.slice(0, base.length) === base) {
+      return theirs + mine.slice(base.length);
+    }
+    return null;
+  }
   function notesConflict(group, rev, text, message) {
     if (!notes || notes.group !== group) { return; }
     notes.sending = false;
@@ -301,7 +310,14 @@
       notesSaved(group, rev);
       return;
     }
+    var merged = appendMerge(notes.saved, notes.area.value, text);
     showNotes(text, rev);
+    if (merged !== null) {
+      notes.area.value = merged;
+      scheduleNotes();
+      notesStatus("Added your text after a change from your room; saving…");
+      return;
+    }
     notesStatus(message);
   }
   function notesFailed(message) {
