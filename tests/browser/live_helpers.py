@@ -27,7 +27,8 @@ from playwright.sync_api import (
     expect,
 )
 
-from .support import Server
+from . import flows
+from .support import Driver, PageChecker, Server
 
 REPO = Path(__file__).resolve().parents[2]
 VIDEO_ROOMS = "https://meet.example.org/cohort-{room}"
@@ -251,3 +252,34 @@ def caught_up(page: Page) -> Iterator[None]:
     """
     with page.expect_response(lambda response: response.url.endswith("/live/round/")):
         yield
+
+
+def join(d: Driver, person: Person, seeded: SeededSession, check: PageChecker) -> None:
+    """Open one's invite link, join, agree to the ground rules, then open the live page."""
+    page = d.page
+    page.goto(person.invite_path)
+    flows.heading(page, f"Join {seeded.programme} as {person.name}?")
+    d.activate(page.get_by_role("button", name=f"Join as {person.name}"))
+    flows.heading(page, f"Welcome to {seeded.programme}")
+    expect(page.get_by_role("region", name="Ground rules")).to_contain_text(GROUND_RULE)
+    d.activate(page.get_by_role("button", name="I agree"))
+    flows.heading(page, seeded.programme)
+    # Nothing on the participant's home links to the live page yet: they open its address.
+    page.goto(seeded.live_path)
+    flows.heading(page, seeded.title)
+    expect(connection_status(page)).to_have_text(re.compile("^Connected"))
+    check(page, f"live page for {person.name} before the session starts")
+
+
+def connection_status(page: Page) -> Locator:
+    return page.locator("[data-live-status]")
+
+
+def command(console: Page, button: str, done: str | re.Pattern[str]) -> None:
+    """Press a console button and wait for the server's confirmation in the status line."""
+    console.get_by_role("button", name=button, exact=True).click()
+    expect(console.locator("[data-live-status]")).to_have_text(done)
+
+
+def now_region(page: Page) -> Locator:
+    return page.get_by_role("region", name="Now and next")

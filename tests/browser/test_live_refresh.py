@@ -17,9 +17,15 @@ from playwright.sync_api import APIResponse, Route, WebSocket, expect
 
 from . import flows
 from .conftest import Contexts
-from .live_helpers import assert_not_reloaded, mark_page, seed_live_session
+from .live_helpers import (
+    assert_not_reloaded,
+    command,
+    join,
+    mark_page,
+    now_region,
+    seed_live_session,
+)
 from .support import DESKTOP, PageChecker, PointerDriver, Server
-from .test_live_session import command, join, now_region
 
 pytestmark = pytest.mark.browser
 
