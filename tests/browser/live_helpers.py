@@ -3,7 +3,7 @@
 `seed_live_session` writes the programme, the four people, their invite links and the session
 straight into the running server's database through the real action functions (the UI for all
 that is covered by test_browser_flows.py); everything after it happens in the browser. The
-readers below work only through what the pages show (roles, names, link targets).
+steps and readers below work only through what the pages show (roles, names, link targets).
 """
 
 from __future__ import annotations
