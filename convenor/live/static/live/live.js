@@ -35,16 +35,29 @@
   }
 
   // --- Regions -------------------------------------------------------------------------
+  // A region is "scheduled" (a fetch will start soon and will see any change made before it)
+  // or "loading"; a change that arrives while loading marks it dirty, so it is fetched again
+  // once the current response is in, and no change is ever lost.
   var pending = {};
+  var dirty = {};
   function refresh(topic) {
     var regions = root.querySelectorAll("[data-part][data-topics~='" + topic + "']");
     Array.prototype.forEach.call(regions, function (region) {
       var url = region.getAttribute("data-part");
+      if (pending[url] === "loading") { dirty[url] = true; return; }
       if (pending[url]) { return; }
-      // A short random delay spreads a thousand tabs' requests after one event.
-      pending[url] = window.setTimeout(function () { load(region, url); },
-        50 + Math.floor(Math.random() * 250));
+      schedule(region, url);
     });
+  }
+  function schedule(region, url) {
+    pending[url] = "scheduled";
+    // A short random delay spreads a thousand tabs' requests after one event.
+    window.setTimeout(function () { pending[url] = "loading"; load(region, url); },
+      50 + Math.floor(Math.random() * 250));
+  }
+  function finished(region, url) {
+    delete pending[url];
+    if (dirty[url]) { delete dirty[url]; schedule(region, url); }
   }
   function load(region, url) {
     fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
@@ -53,7 +66,7 @@
         return response.text();
       })
       .then(function (html) {
-        delete pending[url];
+        finished(region, url);
         var focused = document.activeElement;
         var focusId = focused && region.contains(focused) ? focused.id : null;
         var caret = focusId && focused.tagName === "TEXTAREA" ?
@@ -71,7 +84,7 @@
         tick();
       })
       .catch(function () {
-        delete pending[url];
+        finished(region, url);
         setStatus("Could not refresh part of the page; it will try again with the next change.");
       });
   }
