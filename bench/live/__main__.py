@@ -15,6 +15,7 @@ import os
 import platform
 import signal
 import sys
+import time
 
 import numpy as np
 
@@ -139,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"N={QUICK_N}, one process only")
     parser.add_argument("--json", action="store_true", help="also print each result as JSON")
     parser.add_argument(
+        "--minutes", type=float, default=9.5, help="time limit of the whole run (default 9.5)"
+    )
+    parser.add_argument(
         "--patience",
         type=float,
         default=1.0,
@@ -153,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.writers is not None and args.writers < 1:
         parser.error("--writers must be at least 1")
+    if not 1 <= args.minutes <= 120:
+        parser.error("--minutes must be between 1 and 120")
     if not 1 <= args.patience <= 20:
         parser.error("--patience must be between 1 and 20")
     ns, chosen = ([QUICK_N], ["single"]) if args.quick else (args.n, args.modes)
@@ -161,9 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     # PostgreSQL database and Redis database are cleaned up.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     print(machine(), f"settings {args.settings}", flush=True)
+    # The whole run stays within its limit: a configuration that would start too late is
+    # reported as not run, and the last one gets only what is left.
+    deadline = time.monotonic() + args.minutes * 60
     results: list[Outcome] = []
     for mode in chosen:
-        for out in run_mode(mode, ns, args.writers, args.settings, args.patience):
+        for out in run_mode(mode, ns, args.writers, args.settings, args.patience, deadline):
             results.append(out)
             print(details(out), file=sys.stderr, flush=True)
             if args.json:

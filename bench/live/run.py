@@ -305,6 +305,7 @@ def run_mode(
     writers: int | None,
     settings: str = "convenor.settings",
     patience: float = 1.0,
+    deadline: float | None = None,
 ) -> Iterator[Outcome]:
     """Every N of one mode on one database (one cohort of max(N) people, one session per N),
     each outcome as soon as it is known.
@@ -315,6 +316,12 @@ def run_mode(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     raise_open_files(4 * max(ns) + 512)
+    if deadline is not None and deadline - time.monotonic() < 60:
+        for n in ns:
+            out = Outcome(mode=mode, n=n, writers=min(writers or min(n, 500), n))
+            out.error = "not run: the whole run's time limit was reached"
+            yield out
+        return
     with tempfile.TemporaryDirectory(prefix="convenor-live-bench-") as folder:
         scratch = Path(folder)
         with backing(mode, scratch) as (database, layer):
@@ -326,11 +333,21 @@ def run_mode(
                 seeded = {**cohort, **session, "participants": cohort["participants"][:n]}
                 out = Outcome(mode=mode, n=n, writers=min(writers or min(n, 500), n))
                 out.seed_s = seed_s
-                yield _run_one(env, seeded, out, scratch, patience)
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left < 30:
+                    out.error = "not run: the whole run's time limit was reached"
+                    yield out
+                    continue
+                yield _run_one(env, seeded, out, scratch, patience, left)
 
 
 def _run_one(
-    env: dict[str, str], seeded: dict[str, Any], out: Outcome, scratch: Path, patience: float
+    env: dict[str, str],
+    seeded: dict[str, Any],
+    out: Outcome,
+    scratch: Path,
+    patience: float,
+    left: float | None,
 ) -> Outcome:
     load_before = os.getloadavg()[0]
     cpu_before = time.process_time()
@@ -341,6 +358,8 @@ def _run_one(
         join = (15 + 0.04 * n) * patience
         limits = Timeouts(join=join)
         budget = budget_for(n) + join - (15 + 0.04 * n)
+        if left is not None:
+            budget = max(10.0, min(budget, left - 20))
         try:
             asyncio.run(asyncio.wait_for(drive(seeded, procs, out, limits), budget))
         except Exception as error:  # reported in the table, with the server's log
