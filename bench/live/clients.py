@@ -61,7 +61,10 @@ class Browser:
     socket: ClientConnection | None = None
     last_seq: int | None = None
     my_group: list[str] | None = None
-    pending: set[str] = field(default_factory=set)
+    # Per region path: "scheduled" (waiting out the spread delay) or "loading"; a change that
+    # arrives while loading marks it dirty and it is fetched again afterwards, as in live.js.
+    pending: dict[str, str] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     replies: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     pongs: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
@@ -180,13 +183,17 @@ class Browser:
 
     def _refresh(self, topic: str, http: aiohttp.ClientSession) -> None:
         path = self.regions()[topic]
+        if self.pending.get(path) == "loading":
+            self.dirty.add(path)
+            return
         if path in self.pending:
             return
-        self.pending.add(path)
+        self.pending[path] = "scheduled"
         self._spawn(self._load(path, http))
 
     async def _load(self, path: str, http: aiohttp.ClientSession) -> None:
         await asyncio.sleep(0.05 + random.random() * 0.25)
+        self.pending[path] = "loading"
         sent = time.monotonic()
         try:
             async with http.get(
@@ -198,7 +205,11 @@ class Browser:
         except (aiohttp.ClientError, TimeoutError):
             ok, html = False, ""
         finally:
-            self.pending.discard(path)
+            del self.pending[path]
+            if path in self.dirty:
+                self.dirty.discard(path)
+                self.pending[path] = "scheduled"
+                self._spawn(self._load(path, http))
         self.fetch_log.append((path, sent, time.monotonic() - sent))
         if not ok:
             self.fetch_errors += 1
