@@ -6,7 +6,7 @@ everything here is committed; pytest-django empties the tables after each test.
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -39,6 +39,17 @@ def _fast(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Removals after someone leaves happen at once, so tests need not wait out the grace.
     settings.LIVE_LEAVE_GRACE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    """A new channel layer object per test: each async test runs on its own event loop, and
+    channels-redis's layer keeps asyncio locks bound to the loop that first used them."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
