@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "convenor.programmes",
     "convenor.workshops",
     "convenor.live",
+    "convenor.activities",
 ]
 
 MIDDLEWARE = [

@@ -95,7 +95,13 @@ def parse(name: str, data: Mapping[str, Any], *, from_form: bool = False) -> dic
     """Checked values for command `name`; JSON messages must not carry unknown fields."""
     if name not in COMMANDS:
         raise CommandError(f"Unknown command “{name}”.")
-    fields = COMMANDS[name]
+    return parse_fields(name, COMMANDS[name], data, from_form=from_form)
+
+
+def parse_fields(
+    name: str, fields: tuple[Field, ...], data: Mapping[str, Any], *, from_form: bool = False
+) -> dict[str, Any]:
+    """Checked values for `fields` (also used by the workshop activities' messages)."""
     if not from_form:
         known = {field.name for field in fields} | {"type", "ref"}
         unknown = sorted(set(data) - known)

@@ -7,6 +7,8 @@ Protocol (JSON text frames, at most 16 KiB each):
 - client `{"type": "ping"}` → `{"type": "pong"}`; silence for LIVE_IDLE_TIMEOUT closes (4408);
 - facilitators: `{"type": <command>, ...fields, "ref": any}` (see commands.COMMANDS) →
   `{"type": "ok", "command": ..., "message": ..., "ref": ...}`;
+- workshop activities: `{"type": "<activity>.<verb>", ...fields, "ref": any}` (see
+  convenor.activities.registry) → `{"type": "ok", ...}` or an error, as for commands;
 - a breakout room's members: `{"type": "notes.save", "group": <room uuid>, "text": str,
   "rev": N, "ref": any}` (N: the rev the text was based on) → `{"type": "notes.saved",
   "group": ..., "rev": stored rev, "ref": ...}`, or when someone else saved since N
@@ -33,6 +35,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from convenor.activities.dispatch import perform
+from convenor.activities.registry import ActivityError, registry
 from convenor.live import actions, commands
 from convenor.live.access import get_live_session_for_member
 from convenor.live.events import events_after, group_name
@@ -233,6 +237,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.save_notes(content, ref)
         elif kind in commands.COMMANDS:
             await self.command(kind, content, ref)
+        elif kind in registry.actions:
+            await self.activity(kind, content, ref)
         else:
             await self.error(f"Unknown message type “{kind[:40]}”.", ref)
 
@@ -262,6 +268,21 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 self.session, self.membership, name, values
             )
         except commands.CommandError as error:
+            await self.error(str(error), ref)
+            return
+        reply: dict[str, Any] = {"type": "ok", "command": name, "message": message}
+        if ref is not None:
+            reply["ref"] = ref
+        await self.send_json(reply)
+
+    async def activity(self, name: str, content: dict[str, Any], ref: Any) -> None:
+        """A workshop activity's action (see convenor.activities.registry)."""
+        assert self.membership is not None and self.session is not None
+        try:
+            message = await database_sync_to_async(perform)(
+                self.session, self.membership, name, content
+            )
+        except ActivityError as error:
             await self.error(str(error), ref)
             return
         reply: dict[str, Any] = {"type": "ok", "command": name, "message": message}

@@ -215,6 +215,10 @@ def apply_event(state: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
         else:
             present.discard(payload["participant"])
         new["present"] = sorted(present)
+    elif "." in kind:
+        # A workshop activity's event ("<activity>.<what>", see convenor.activities.registry):
+        # activity state is read from the server-rendered panels, so only seq moves here.
+        pass
     else:
         raise ValueError(f"Unknown event kind {kind!r}.")
     return new

@@ -2,6 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from convenor.activities import views as activity_views
 from convenor.live import views
 
 app_name = "live"
@@ -17,4 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(_live + "command/", views.command, name="command"),
     path(_live + "notes/", views.room_notes, name="notes"),
     path(_live + "plenary/", views.plenary, name="plenary"),
+    path(_live + "activity/", activity_views.activity_part, name="activity_part"),
+    path(_live + "act/", activity_views.act, name="act"),
+    path(_live + "record/", activity_views.export, name="export"),
 ]

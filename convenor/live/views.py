@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from convenor.accounts.models import User
+from convenor.activities.views import activity_context
 from convenor.live import actions, commands
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
 from convenor.live.state import open_round, runsheet_state
@@ -155,6 +156,7 @@ def live_session(request: HttpRequest, programme_id: UUID, session_id: UUID) -> 
     membership, session = get_session_for_member(request, programme_id, session_id)
     context = _context(membership, session, sheet=_sheet(session))
     context.update(_round_context(membership, session))
+    context.update(activity_context(request, membership, session))
     return render(request, "live/session.html", context)
 
 
@@ -162,6 +164,7 @@ def console(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpR
     membership, session = get_session_for_facilitator(request, programme_id, session_id)
     context = _context(membership, session, sheet=_sheet(session), here=_here(session))
     context.update(_round_context(membership, session))
+    context.update(activity_context(request, membership, session))
     context["nav_active"] = "sessions"
     return render(request, "live/console.html", context)
 

@@ -56,6 +56,8 @@ PARTICIPANT_URLS = {
     "live:round_part",
     "live:notes",
     "live:plenary",
+    "live:activity_part",
+    "live:act",
 }
 
 

@@ -71,7 +71,9 @@
         var focusId = focused && region.contains(focused) ? focused.id : null;
         var caret = focusId && focused.tagName === "TEXTAREA" ?
           [focused.selectionStart, focused.selectionEnd] : null;
+        var typed = unsaved(region);
         region.innerHTML = html;
+        restore(typed);
         bindNotes();
         if (focusId) {
           var again = document.getElementById(focusId);
@@ -88,7 +90,28 @@
         setStatus("Could not refresh part of the page; it will try again with the next change.");
       });
   }
-  function refreshAll() { ["runsheet", "round", "presence"].forEach(refresh); }
+  // What someone has typed or ticked in a region's forms but not sent survives the region
+  // being re-rendered around it (another person's post must not wipe a half-written one).
+  // Fields are matched by id; shared notes keep their own state (see bindNotes).
+  function unsaved(region) {
+    var kept = [];
+    Array.prototype.forEach.call(region.querySelectorAll("textarea[id], input[id]"), function (el) {
+      if (el.closest("[data-notes]")) { return; }
+      if (el.type === "radio" || el.type === "checkbox") {
+        if (el.checked !== el.defaultChecked) { kept.push([el.id, "checked", el.checked]); }
+      } else if (el.type !== "hidden" && el.value !== el.defaultValue) {
+        kept.push([el.id, "value", el.value]);
+      }
+    });
+    return kept;
+  }
+  function restore(kept) {
+    kept.forEach(function (item) {
+      var el = document.getElementById(item[0]);
+      if (el) { el[item[1]] = item[2]; }
+    });
+  }
+  function refreshAll() { ["runsheet", "round", "presence", "activity"].forEach(refresh); }
 
   // --- Events --------------------------------------------------------------------------
   function groupOf(round) {
@@ -110,7 +133,8 @@
   function apply(event, notesText) {
     if (lastSeq !== null && event.seq <= lastSeq) { return; }
     lastSeq = event.seq;
-    var topic = TOPICS[event.kind];
+    // "<activity>.<what>" events (workshop activities) re-fetch the activity region.
+    var topic = TOPICS[event.kind] || (event.kind.indexOf(".") !== -1 ? "activity" : null);
     if (!topic) { return; }
     if (topic === "notes") { notesChanged(event.payload, notesText); return; }
     if (event.kind === "rooms_message" && (me || isConsole)) {
@@ -149,6 +173,8 @@
       notesConflict(message.group, message.rev, message.text, message.message);
     } else if (message.type === "error" && message.ref === "notes") {
       notesFailed(message.message);
+    } else if (typeof message.ref === "string" && message.ref.indexOf("act-") === 0) {
+      activityAnswer(message);
     } else if (message.type === "ok") {
       setStatus(message.message);
     } else if (message.type === "error") {
@@ -208,6 +234,54 @@
     setStatus("Sending…");
     socket.send(JSON.stringify(message));
   });
+
+  // --- Activity forms (posts, votes, drafts): over the socket when it is open, else they post.
+  // Fields travel as text, except number inputs and fields marked data-int; empty ones are left
+  // out. The answer comes back with the form's ref: success clears what was typed (the region
+  // shows the result when its event arrives), an error is shown by the form and keeps the text.
+  var activityForms = {};
+  var activityCount = 0;
+  function feedback(form, text) {
+    var el = form && form.querySelector("[data-activity-feedback]");
+    if (el && document.body.contains(el)) { el.textContent = text; } else { setStatus(text); }
+  }
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-activity")) { return; }
+    if (!socket || socket.readyState !== WebSocket.OPEN || !window.FormData) { return; }
+    e.preventDefault();
+    var message = {};
+    var data = new FormData(form);
+    data.forEach(function (value, name) {
+      if (name === "csrfmiddlewaretoken" || typeof value !== "string" || value === "") { return; }
+      if (name === "action") { message.type = value; return; }
+      var field = form.querySelector("[name='" + name + "']");
+      var numeric = field && (field.type === "number" || field.hasAttribute("data-int"));
+      message[name] = numeric && /^-?[0-9]+$/.test(value) ? Number(value) : value;
+    });
+    activityCount += 1;
+    message.ref = "act-" + activityCount;
+    activityForms[message.ref] = form;
+    feedback(form, "Sending…");
+    socket.send(JSON.stringify(message));
+  });
+  function activityAnswer(message) {
+    var form = activityForms[message.ref];
+    delete activityForms[message.ref];
+    if (message.type === "ok") {
+      if (form && !form.hasAttribute("data-keep")) {
+        // The region may have been re-rendered (keeping the sent text) before this answer came.
+        Array.prototype.forEach.call(form.querySelectorAll("textarea, input[type=text]"), function (field) {
+          field.value = "";
+          var again = field.id && document.getElementById(field.id);
+          if (again && again !== field) { again.value = ""; }
+        });
+      }
+      feedback(form, message.message);
+    } else {
+      feedback(form, "Not done: " + message.message);
+    }
+  }
 
   // --- Shared notes: saved as you type (600 ms after the last key, at least every 3 s while
   // typing, on leaving the field and when the page goes away); the database is the source, so

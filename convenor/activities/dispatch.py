@@ -1,0 +1,57 @@
+"""Running an activity action, the one way for both the WebSocket and the form POST."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from convenor.activities.registry import ActivityError, check_role, registry
+from convenor.live.commands import CommandError, parse_fields
+from convenor.live.models import SegmentRun
+from convenor.programmes.access import Membership
+from convenor.workshops.models import Segment, Session
+
+
+def perform(
+    session: Session,
+    membership: Membership,
+    name: str,
+    data: Mapping[str, Any],
+    *,
+    from_form: bool = False,
+) -> str:
+    """Check the role and the fields, then run action `name`; ActivityError says what is wrong."""
+    action = registry.actions.get(name)
+    if action is None:
+        raise ActivityError(f"Unknown activity action “{name[:40]}”.")
+    check_role(action, membership)
+    try:
+        values = parse_fields(name, action.fields, data, from_form=from_form)
+    except CommandError as error:
+        raise ActivityError(str(error)) from error
+    try:
+        return action.run(session, membership, values)
+    except ValidationError as error:
+        raise ActivityError(" ".join(error.messages)) from error
+
+
+def current_segment(session: Session) -> Segment | None:
+    """The running segment, else the one run most recently (its activity stays on screen)."""
+    runs = SegmentRun.objects.filter(session=session).filter(
+        Q(ended_at__isnull=True) | Q(skipped=False)
+    )
+    running = runs.filter(ended_at__isnull=True).select_related("segment").first()
+    if running is not None:
+        return running.segment
+    last = runs.exclude(started_at__isnull=True).order_by("-ended_at").select_related("segment")
+    found = last.first()
+    return found.segment if found is not None else None
+
+
+def segment_of(session: Session, segment_id: Any) -> Segment | None:
+    """A segment of this session by id (None for an unknown or malformed id)."""
+    try:
+        return Segment.objects.filter(pk=segment_id, session=session).first()
+    except (ValueError, ValidationError):
+        return None
