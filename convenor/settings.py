@@ -102,6 +102,9 @@ INSTALLED_APPS = [
     "convenor.workshops",
     "convenor.live",
     "convenor.activities",
+    "convenor.boards",
+    "convenor.purpose",
+    "convenor.reflections",
 ]
 
 MIDDLEWARE = [

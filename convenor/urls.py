@@ -10,4 +10,7 @@ urlpatterns = [
     path("", include("convenor.programmes.urls")),
     path("", include("convenor.workshops.urls")),
     path("", include("convenor.live.urls")),
+    path("", include("convenor.boards.urls")),
+    path("", include("convenor.purpose.urls")),
+    path("", include("convenor.reflections.urls")),
 ]

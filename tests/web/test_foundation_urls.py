@@ -13,6 +13,7 @@ it to the right registry below, and if it takes a new kind of id, to KWARG_VALUE
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 import pytest
@@ -59,6 +60,10 @@ PARTICIPANT_URLS = {
     "live:activity_part",
     "live:act",
 }
+# Each activity app declares its participants' routes beside the routes themselves.
+for _app in ("boards", "purpose", "reflections"):
+    _module = import_module(f"convenor.{_app}.urls")
+    PARTICIPANT_URLS |= {f"{_app}:{name}" for name in _module.PARTICIPANT_ROUTES}
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Registrations with convenor.activities.registry (actions, panels, record sections)."""
