@@ -23,6 +23,7 @@ from convenor.programmes.access import (
     get_segment_for_facilitator,
     get_session_for_facilitator,
     get_session_for_member,
+    participant_must_agree,
 )
 from convenor.programmes.models import Programme
 from convenor.workshops import actions, ics
@@ -303,6 +304,7 @@ def _series(programme: Programme) -> list[Session]:
     return list(programme.sessions.select_related("programme").prefetch_related("segments"))
 
 
+@participant_must_agree
 def session_ics(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     """One session as an .ics file, for the programme's participants and facilitators."""
     membership, session = get_session_for_member(request, programme_id, session_id)
@@ -311,6 +313,7 @@ def session_ics(request: HttpRequest, programme_id: UUID, session_id: UUID) -> H
     return _ics_response(membership.programme, [session], ics.filename_for(session.title))
 
 
+@participant_must_agree
 def programme_ics(request: HttpRequest, programme_id: UUID) -> HttpResponse:
     """The whole series as one .ics file (a download; calendar apps use the feed link)."""
     membership = get_programme_for_member(request, programme_id)
