@@ -20,6 +20,11 @@ Protocol (JSON text frames, at most 16 KiB each):
   wrong role, beyond the rate limit) → `{"type": "error", "message": ..., "ref": ...}`, and
   nothing changes.
 Outsiders are refused before the handshake completes (close code 4404).
+
+A channel-layer failure (e.g. channels-redis timing out on a busy Redis) never ends a tab's
+connection: receiving is retried with a growing pause, and afterwards the tab is sent what it
+may have missed from the log; a failure while handling one notification is logged and the
+next one goes on (see `_layer_receive` and `dispatch`).
 """
 
 import asyncio
@@ -141,6 +146,52 @@ async def _remove_later(session: Session, participant: Participant) -> None:
 class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """One browser tab following one session."""
 
+    # Channels sets `channel_receive` to the layer's receive for this channel and waits on it
+    # beside the socket; a layer error there would end the consumer and drop the socket. The
+    # property hands Channels a receive that survives errors instead.
+    _layer_receive: Any = None
+    layer_failures = 0
+
+    @property
+    def channel_receive(self) -> Any:
+        return self._safe_channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive: Any) -> None:
+        self._layer_receive = receive
+
+    async def _safe_channel_receive(self) -> dict[str, Any]:
+        """The next channel-layer message; on a layer error, wait and say to catch up."""
+        try:
+            message: dict[str, Any] = await self._layer_receive()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.layer_failures += 1
+            logger.warning(
+                "Channel layer receive failed for %s (%d in a row); retrying",
+                self.channel_name,
+                self.layer_failures,
+                exc_info=True,
+            )
+            await asyncio.sleep(min(5.0, 0.1 * 2 ** min(self.layer_failures, 6)))
+            # Notifications may have been lost meanwhile: the log has them.
+            return {"type": "live.resync"}
+        self.layer_failures = 0
+        return message
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type", "").startswith("live."):
+            # Channel-layer notifications: no database work of their own (Channels would close
+            # old connections first, a hop to the sync thread per tab per event), and a failure
+            # handling one must not end the connection.
+            try:
+                await getattr(self, message["type"].replace(".", "_"))(message)
+            except Exception:
+                logger.exception("Could not handle %s for %s", message["type"], self.channel_name)
+            return
+        await super().dispatch(message)
+
     membership: Membership | None = None
     session: Session | None = None
     sent_seq: int | None = None
@@ -161,7 +212,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.membership, self.session = found
         self.last_heard = self.touched_at = asyncio.get_running_loop().time()
         # Join before anything can be missed: events committed from here on reach this tab.
-        await self.channel_layer.group_add(group_name(self.session.pk), self.channel_name)
+        await self._join(group_name(self.session.pk))
         await self.accept()
         await database_sync_to_async(_connect)(self.session, self.membership, self.channel_name)
         self.idle_task = asyncio.create_task(self._watch_idle())
@@ -171,12 +222,37 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             self.idle_task.cancel()
         if self.session is None:
             return
-        await self.channel_layer.group_discard(group_name(self.session.pk), self.channel_name)
+        try:
+            await self.channel_layer.group_discard(group_name(self.session.pk), self.channel_name)
+        except Exception:  # the layer forgets the membership when it expires anyway
+            logger.warning("Could not leave the channel group", exc_info=True)
         gone = await database_sync_to_async(actions.do_disconnect)(self.channel_name)
         if gone is not None and gone.participant is not None:
             task = asyncio.create_task(_remove_later(self.session, gone.participant))
             _pending.add(task)
             task.add_done_callback(_pending.discard)
+
+    async def _join(self, group: str) -> None:
+        """Join a channel-layer group, retrying a layer error a few times."""
+        for attempt in range(4):
+            try:
+                await self.channel_layer.group_add(group, self.channel_name)
+                return
+            except Exception:
+                if attempt == 3:
+                    raise
+                logger.warning("Could not join %s; retrying", group, exc_info=True)
+                await asyncio.sleep(0.2 * 2**attempt)
+
+    async def live_resync(self, message: dict[str, Any]) -> None:
+        """After a channel-layer error: send whatever the log has beyond what this tab has."""
+        if self.sent_seq is None or self.session is None:
+            return
+        reply = await database_sync_to_async(_replay)(self.session, self.sent_seq)
+        if reply["type"] == "events" and not reply["events"]:
+            return
+        self.sent_seq = reply["seq"]
+        await self.send_json(reply)
 
     async def _watch_idle(self) -> None:
         limit = idle_timeout()
