@@ -1,1 +1,99 @@
-// Behaviour for the purpose activities (loaded on every live page; regions are re-rendered, so listen on document).
+// Common purpose builder (loaded on every live page; regions are re-rendered, so listen on document).
+// - The live word count of a draft's three fields, announced politely only when it crosses the limit.
+// - A draft's save carries the rev its editor started from, so a groupmate's newer save is never
+//   overwritten unseen (live.js re-renders the region with the newest rev under the typing).
+(function () {
+  "use strict";
+
+  // One definition of a word, the same as convenor.purpose.actions.count_words (Python's
+  // str.split()): a run of characters between whitespace.
+  function countWords(text) {
+    var trimmed = text.trim();
+    return trimmed ? trimmed.split(/\s+/).length : 0;
+  }
+  function each(list, fn) { Array.prototype.forEach.call(list, fn); }
+  function fields(form) { return form.querySelectorAll("[data-purpose-field]"); }
+  function values(form, which) {
+    var out = [];
+    each(fields(form), function (field) { out.push(field[which]); });
+    return out.join("\u0000");
+  }
+  function say(el, text) { if (el && el.textContent !== text) { el.textContent = text; } }
+  function draftForm(el) {
+    return el && el.closest ? el.closest("form[data-purpose-words]") : null;
+  }
+
+  function update(form, announce) {
+    var limit = Number(form.getAttribute("data-purpose-words"));
+    var words = 0;
+    each(fields(form), function (field) { words += countWords(field.value); });
+    var over = words > limit;
+    var count = form.querySelector("[data-purpose-count]");
+    if (count) {
+      say(count, words + " of " + limit + " words" + (over ? ": " + (words - limit) + " over the limit" : ""));
+      count.classList.toggle("purpose-over", over);
+    }
+    // Only a crossing is announced: a screen reader is not interrupted on every key.
+    var was = form.hasAttribute("data-purpose-over");
+    if (over === was) { return; }
+    if (over) { form.setAttribute("data-purpose-over", ""); } else { form.removeAttribute("data-purpose-over"); }
+    if (announce) {
+      say(form.querySelector("[data-purpose-announce]"), over ?
+        "Over the " + limit + "-word limit: " + words + " words." :
+        "Back within the " + limit + "-word limit.");
+    }
+  }
+
+  // Form id → the rev the person started editing from, and the texts of their last save.
+  var editing = {};
+  document.addEventListener("input", function (e) {
+    var form = draftForm(e.target);
+    if (!form) { return; }
+    update(form, true);
+    var rev = form.querySelector("[data-purpose-rev]");
+    if (rev && form.id && !editing[form.id]) { editing[form.id] = { rev: rev.defaultValue, sent: null }; }
+  });
+  // Capture phase: runs before live.js sends the form.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("form[data-purpose-words]")) { return; }
+    var rev = form.querySelector("[data-purpose-rev]");
+    var state = editing[form.id];
+    if (rev && state) { rev.value = state.rev; state.sent = values(form, "value"); }
+  }, true);
+
+  // After a region is re-rendered (live.js has put back what was typed): recount, and settle
+  // where each draft being edited stands against the newly saved version.
+  function settle() {
+    each(document.querySelectorAll("form[data-purpose-words]"), function (form) {
+      update(form, false);
+      var state = editing[form.id];
+      var rev = form.querySelector("[data-purpose-rev]");
+      if (!state || !rev) { return; }
+      var saved = values(form, "defaultValue");
+      if (values(form, "value") === saved) { delete editing[form.id]; return; }
+      if (rev.defaultValue === state.rev) { return; }
+      if (state.sent === saved) { state.rev = rev.defaultValue; state.sent = null; return; }
+      // Someone else saved meanwhile: as with the rooms' notes, show the latest version.
+      each(fields(form), function (field) { field.value = field.defaultValue; });
+      delete editing[form.id];
+      update(form, false);
+      say(form.querySelector("[data-purpose-announce]"),
+        "Someone in your group saved a new version meanwhile: it is shown now, and your unsaved change was not kept.");
+      say(form.querySelector("[data-activity-feedback]"),
+        "Someone in your group saved a new version meanwhile: it is shown now, and your unsaved change was not kept.");
+    });
+  }
+  function watch() {
+    if (!window.MutationObserver) { return; }
+    var observer = new MutationObserver(settle);
+    each(document.querySelectorAll("[data-activity-region]"), function (region) {
+      observer.observe(region, { childList: true });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", watch);
+  } else {
+    watch();
+  }
+})();
