@@ -37,9 +37,13 @@ COMMON_PURPOSE = RunSheetTemplate(
     name="Common understanding and common purpose (3 hours)",
     summary=(
         "Getting to know each other in a coffee trial, a short talk on working in complexity "
-        "with breakouts, then groups draft a 'good enough for now' common purpose, reflect on "
-        "where to try it and each name one practical next step."
+        "with a sense-making board and empathy maps in groups, then groups draft a 'good enough "
+        "for now' common purpose, check it together, reflect on where to try it and each name "
+        "one practical next step."
     ),
+    # Every workshop activity has its segment here, so running this session from start to end
+    # uses each of them. The blocks keep the reference workshop's timings: 10, 30, 50, 10, 50,
+    # 25 and 5 minutes.
     segments=(
         TemplateSegment(
             "Welcome and how we work together",
@@ -47,9 +51,14 @@ COMMON_PURPOSE = RunSheetTemplate(
             10,
             notes=(
                 "Say hello, run through the afternoon and put the ground rules on screen. "
-                "Remind everyone that what is said here is not attributed to anyone outside."
+                "Remind everyone that what is said here is not attributed to anyone outside. "
+                "Everyone sees the purpose agreed last time and their own commitment from then: "
+                "give them a minute to say how it went."
             ),
-            prompts="Look over today's plan and our ground rules. Anything you need to take part?",
+            prompts=(
+                "Look over today's plan and our ground rules. Anything you need to take part?\n"
+                "If you made a commitment last time, how did it go?"
+            ),
         ),
         TemplateSegment(
             "Coffee trial: meet someone new",
@@ -69,8 +78,8 @@ COMMON_PURPOSE = RunSheetTemplate(
             Kind.PLENARY,
             15,
             notes=(
-                "A few voices from the pairs; invite the rest to use the chat. Note the wishes "
-                "for a longer conversation so the next round can honour them."
+                "A few voices from the pairs; invite the rest to post in the stream. Note the "
+                "wishes for a longer conversation so the next round can honour them."
             ),
             prompts=(
                 "What struck you in your conversation?\n"
@@ -80,7 +89,7 @@ COMMON_PURPOSE = RunSheetTemplate(
         TemplateSegment(
             "Talk: working in complexity",
             Kind.TALK,
-            15,
+            10,
             notes=(
                 "Keep it short. Introduce the four kinds of situation (clear, complicated, "
                 "complex, chaotic) and why complex problems need probing and learning rather "
@@ -89,12 +98,13 @@ COMMON_PURPOSE = RunSheetTemplate(
             prompts="As you listen, think of one challenge from your own work.",
         ),
         TemplateSegment(
-            "Breakouts: where do our challenges sit?",
+            "Sense-making: where do our challenges sit?",
             Kind.CYNEFIN_BOARD,
-            20,
+            15,
             notes=(
-                "Groups of four to six. Each person places one challenge on the board; "
-                "the middle is fine when unsure. Ask each group to pick one to bring back."
+                "Everyone places one challenge they face on the board; the middle is fine when "
+                "unsure. Anyone may suggest moving an item. Talk through the ones that look "
+                "complex and what treating them as simple would cost."
             ),
             prompts=(
                 "Place a challenge you face. Is it clear, complicated, complex or chaotic?\n"
@@ -102,11 +112,28 @@ COMMON_PURPOSE = RunSheetTemplate(
             ),
         ),
         TemplateSegment(
+            "Breakouts: seeing it from their side",
+            Kind.EMPATHY_MAP,
+            15,
+            notes=(
+                "Groups of four to six, each with an invented persona, for example a parent in "
+                "one of our priority neighbourhoods. Fill all four areas before drawing "
+                "conclusions; the maps then stand side by side."
+            ),
+            prompts=(
+                "What does this person see and hear around them?\n"
+                "What might they think and feel, and what do they do and expect of us?"
+            ),
+        ),
+        TemplateSegment(
             "Plenary: what the groups found",
             Kind.PLENARY,
-            15,
-            notes="One challenge from each group; look for patterns across organisations.",
-            prompts="Speak up or add your thoughts to the chat.",
+            10,
+            notes="One thing from each group; look for patterns across organisations.",
+            prompts=(
+                "What is resonating for you? Where is the push-back, and what might people "
+                "feel they are losing?"
+            ),
         ),
         TemplateSegment(
             "Break",
@@ -120,8 +147,8 @@ COMMON_PURPOSE = RunSheetTemplate(
             Kind.COMMON_PURPOSE,
             30,
             notes=(
-                "Each group drafts a shared purpose of no more than 40 words. It does not need "
-                "to be perfect, only good enough to act on for now."
+                "Each group drafts a shared purpose of no more than 40 words and shares it to "
+                "the plenary. It does not need to be perfect, only good enough to act on for now."
             ),
             prompts=(
                 "What do we want to do together?\n"
@@ -134,8 +161,8 @@ COMMON_PURPOSE = RunSheetTemplate(
             Kind.PLENARY,
             20,
             notes=(
-                "Drafts side by side. Check agreement (agree / can live with it / object with a "
-                "reason) and ask how progress could be measured."
+                "Drafts side by side; pick or merge one. Check agreement (agree / can live with "
+                "it / object with a reason) and collect how progress could be measured."
             ),
             prompts=(
                 "Do we all agree? Would each of us describe it in the same way?\n"
@@ -146,7 +173,10 @@ COMMON_PURPOSE = RunSheetTemplate(
             "Reflection: where could you try this?",
             Kind.REFLECTION,
             25,
-            notes="Quiet thinking time first, then pairs. Reflections stay private unless shared.",
+            notes=(
+                "Quiet thinking time first, each person writing down where they might try "
+                "this, then pairs. Reflections stay private unless their authors share them."
+            ),
             prompts=(
                 "Where in your own work could you use today's ideas?\n"
                 "Who else would you need to involve?"
@@ -156,7 +186,11 @@ COMMON_PURPOSE = RunSheetTemplate(
             "Close: one practical thing",
             Kind.CLOSE,
             5,
-            notes="A quick round; mention the topic of the next session.",
+            notes=(
+                "Each person writes one practical thing they will do before next time (it comes "
+                "back to them at the start of the next session) and answers the short feedback "
+                "questions. Mention the topic of the next session."
+            ),
             prompts="Name one practical thing you will do before we next meet.",
         ),
     ),

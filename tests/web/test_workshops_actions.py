@@ -234,8 +234,24 @@ def test_reference_template_has_the_workshop_shape() -> None:
             sums.append(running)
             running, index = 0, index + 1
     assert sums == blocks
-    kinds = {part.kind for part in COMMON_PURPOSE.segments}
-    assert {"welcome", "coffee_trial", "talk", "break", "common_purpose", "close"} <= kinds
+    # Every activity has its segment, so running the session from start to end uses each one.
+    kinds = [part.kind for part in COMMON_PURPOSE.segments]
+    assert kinds == [
+        "welcome",
+        "coffee_trial",
+        "plenary",
+        "talk",
+        "cynefin_board",
+        "empathy_map",
+        "plenary",
+        "break",
+        "common_purpose",
+        "plenary",
+        "reflection",
+        "close",
+    ]
+    # Breakout rooms come with the activities that need them (empathy map, common purpose).
+    assert set(kinds) == set(Segment.Kind.values) - {"breakouts"}
     assert all(part.prompts or part.notes for part in COMMON_PURPOSE.segments)
 
 

@@ -147,7 +147,7 @@ def test_delete_session_asks_first(
 ) -> None:
     confirm = facilitator_client.get(url("session_delete", programme.pk, planned.pk))
     assert confirm.status_code == 200
-    assert "11 segments" in confirm.content.decode()
+    assert "12 segments" in confirm.content.decode()
     assert Session.objects.filter(pk=planned.pk).exists()
     response = facilitator_client.post(url("session_delete", programme.pk, planned.pk))
     assert response.status_code == 302
@@ -168,8 +168,8 @@ def test_runsheet_shows_computed_times_and_total(
     assert response.status_code == 200
     check_response(response)
     text = response.content.decode()
-    # Welcome 10, coffee trial 15, plenary 15, talk 15: the talk starts at 13:40.
-    assert ">13:40</time>–13:55" in text
+    # Welcome 10, coffee trial 15, plenary 15, talk 10: the talk runs from 13:40 to 13:50.
+    assert ">13:40</time>–13:50" in text
     assert "180 of 180 minutes planned, ending at 16:00" in text
     assert "Over by" not in text
     assert "times in Europe/London" in text
@@ -250,7 +250,7 @@ def test_move_down_without_javascript(
     assert response["Location"].endswith(f"#segment-{first.pk}")
     assert order(planned)[:2] == ["Coffee trial: meet someone new", first.title]
     page = facilitator_client.get(response["Location"])
-    assert "to place 2 of 11" in page.content.decode()
+    assert "to place 2 of 12" in page.content.decode()
 
 
 def test_move_with_htmx_returns_the_table_and_keeps_the_button_id(
@@ -272,7 +272,7 @@ def test_move_with_htmx_returns_the_table_and_keeps_the_button_id(
     assert "<html" not in text
     # htmx puts focus back on the element with the id the focused button had.
     assert f'id="up-{third.pk}"' in text
-    assert 'hx-swap-oob="innerHTML"' in text and "to place 2 of 11" in text
+    assert 'hx-swap-oob="innerHTML"' in text and "to place 2 of 12" in text
     assert order(planned)[1] == third.title
 
 
@@ -389,7 +389,7 @@ def test_duplicate_a_runsheet(
     )
     target = url("runsheet_duplicate", programme.pk, later.pk)
     page = facilitator_client.get(target)
-    assert "Second workshop (18 Feb 2027, 11 segments)" in page.content.decode()
+    assert "Second workshop (18 Feb 2027, 12 segments)" in page.content.decode()
     response = facilitator_client.post(target, {"source": str(planned.pk)})
     assert response.status_code == 302
     assert order(later) == order(planned)
