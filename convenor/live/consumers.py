@@ -14,8 +14,13 @@ Protocol (JSON text frames, at most 16 KiB each):
   "group": ..., "rev": stored rev, "ref": ...}`, or when someone else saved since N
   `{"type": "notes.conflict", "group": ..., "rev": ..., "text": the stored text, "message": ...,
   "ref": ...}` (nothing written); the `notes_saved` event then reaches only the room's
-  members and the facilitators, with `"notes": {"group", "text", "rev"}` beside it (other tabs
-  skip its number; a replay from the log has it, without the text);
+  members and the facilitators, with `"notes": {"group", "text", "rev"}` beside it;
+- what each tab is told live (see convenor.live.events): participants' tabs are not sent
+  `presence` or other rooms' `notes_saved` (they skip those numbers; a replay from the log
+  after reconnecting has every event, so a participant's state may simply skip them too), and
+  a round's `round_started` / `round_changed` reach a participant's tab with its own group
+  rendered: `{"type": "event", "event": ..., "html": {"round": <the round region's HTML>}}`,
+  where a participant's `round_started` lists only its own group (and itself, if waiting);
 - anything wrong (bad JSON, binary, too large, unknown type or field, wrong type, unknown id,
   wrong role, beyond the rate limit) → `{"type": "error", "message": ..., "ref": ...}`, and
   nothing changes.
@@ -44,9 +49,9 @@ from convenor.activities.dispatch import perform
 from convenor.activities.registry import ActivityError, registry
 from convenor.live import actions, commands
 from convenor.live.access import get_live_session_for_member
-from convenor.live.events import events_after, group_name
-from convenor.live.models import GroupMember, RoomGroup
-from convenor.live.state import ROUND_KINDS, snapshot
+from convenor.live.events import events_after, group_name, staff_group
+from convenor.live.models import RoomGroup
+from convenor.live.state import snapshot
 from convenor.programmes.access import Membership
 from convenor.programmes.models import Participant
 from convenor.workshops.models import Session
@@ -126,15 +131,6 @@ def _save_notes(
     return {"type": "notes.saved", "group": group_id, "rev": notes.rev}
 
 
-def _room_of(session: Session, participant: Participant) -> str | None:
-    """The participant's group in the session's open round, if any."""
-    row = GroupMember.objects.filter(
-        participant=participant, round__session=session, round__ended_at__isnull=True
-    ).values_list("group_id", flat=True)
-    found = row.first()
-    return str(found) if found is not None else None
-
-
 async def _remove_later(session: Session, participant: Participant) -> None:
     await asyncio.sleep(leave_grace())
     try:
@@ -198,10 +194,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     idle_task: asyncio.Task[None] | None = None
     allowance = RATE_BURST
     touched_at = 0.0
-    # The participant's room in the open round, looked up when a room's notes are saved and
-    # forgotten whenever the groups change.
-    room: str | None = None
-    room_known = False
+    is_staff = False
 
     async def connect(self) -> None:
         session_id = self.scope["url_route"]["kwargs"]["session_id"]
@@ -210,9 +203,12 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=CLOSE_OUTSIDER)
             return
         self.membership, self.session = found
+        self.is_staff = self.membership.is_facilitator
         self.last_heard = self.touched_at = asyncio.get_running_loop().time()
         # Join before anything can be missed: events committed from here on reach this tab.
         await self._join(group_name(self.session.pk))
+        if self.is_staff:
+            await self._join(staff_group(self.session.pk))
         await self.accept()
         await database_sync_to_async(_connect)(self.session, self.membership, self.channel_name)
         self.idle_task = asyncio.create_task(self._watch_idle())
@@ -222,10 +218,14 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             self.idle_task.cancel()
         if self.session is None:
             return
-        try:
-            await self.channel_layer.group_discard(group_name(self.session.pk), self.channel_name)
-        except Exception:  # the layer forgets the membership when it expires anyway
-            logger.warning("Could not leave the channel group", exc_info=True)
+        groups = [group_name(self.session.pk)]
+        if self.is_staff:
+            groups.append(staff_group(self.session.pk))
+        for group in groups:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # the layer forgets the membership when it expires anyway
+                logger.warning("Could not leave %s", group, exc_info=True)
         gone = await database_sync_to_async(actions.do_disconnect)(self.channel_name)
         if gone is not None and gone.participant is not None:
             task = asyncio.create_task(_remove_later(self.session, gone.participant))
@@ -390,42 +390,25 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             reply["ref"] = ref
         await self.send_json(reply)
 
-    async def _may_read(self, group: str) -> bool:
-        assert self.membership is not None and self.session is not None
-        if self.membership.is_facilitator:
-            return True
-        if self.membership.participant is None:
-            return False
-        if not self.room_known:
-            self.room = await database_sync_to_async(_room_of)(
-                self.session, self.membership.participant
-            )
-            self.room_known = True
-        return self.room == group
-
     async def live_event(self, message: dict[str, Any]) -> None:
-        """A committed event from the channel layer: forward it in order, filling any gap."""
+        """A committed event from the channel layer: forward it in order, filling any gap.
+
+        Facilitators' tabs are told of every event, so any jump in numbers is a lost
+        notification; participants' tabs are not told of some (presence, other rooms' notes),
+        so for them a notification that names an earlier one they were not sent is the gap.
+        """
         if self.sent_seq is None or self.session is None:
             return  # No hello yet: the hello's replay will include it.
-        event = message["event"]
-        if event["seq"] <= self.sent_seq:
+        seq = message["seq"]
+        if seq <= self.sent_seq or self.channel_name in message.get("except", ()):
             return
-        if event["seq"] > self.sent_seq + 1:
+        missed = seq > self.sent_seq + 1 if self.is_staff else message["after"] > self.sent_seq
+        if missed:
             # A notification went missing (layer capacity, a restart): the log has it.
             reply = await database_sync_to_async(_replay)(self.session, self.sent_seq)
             self.sent_seq = reply["seq"]
             await self.send_json(reply)
             return
-        self.sent_seq = event["seq"]
-        if event["kind"] in ROUND_KINDS:
-            self.room_known = False
-        out: dict[str, Any] = {"type": "event", "event": event}
-        private = message.get("private")
-        if private is not None:
-            if not await self._may_read(private["group"]):
-                # Another room's notes: nothing this tab shows changes, and with hundreds of
-                # people typing, not sending is most of the work saved. The client tolerates
-                # the gap in numbers; a replay after reconnecting includes the event.
-                return
-            out["notes"] = private
-        await self.send_json(out)
+        self.sent_seq = seq
+        # Encoded once for every tab by the writer (convenor.live.events).
+        await self.send(text_data=message["text"])

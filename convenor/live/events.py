@@ -3,9 +3,23 @@
 The channel layer only notifies. A client that misses a notification (a dropped connection, a
 restarted process, a full Redis buffer) finds the event in the database when it says hello
 with its last sequence number.
+
+Who is notified live (the log, and so every replay, has every event for everyone):
+- `presence`: the facilitators' tabs only (the console's "here" list; participants never show
+  presence, and telling every tab of every arrival made joining quadratic);
+- an event with `private` data (a room's notes saved): that room's members' tabs, with the
+  text, and the facilitators';
+- an event with `personal` messages (a round's groups): each participant's tab its own message
+  (its part of the event and its group rendered as HTML), the facilitators the whole event;
+- anything else: every tab.
+Each notification says which event every tab was last told of (`after`), so a participant's
+tab can tell a lost notification (replayed from the log) from one that was never meant for it.
+Each one carries its JSON already encoded (`text`): encoded once per event, not once per tab.
 """
 
+import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -13,8 +27,13 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from convenor.live.models import LiveEvent, LiveState
+from convenor.live.models import GroupMember, LiveEvent, LivePresence, LiveState
 from convenor.workshops.models import Session
+
+# Told live to the facilitators' tabs only.
+STAFF_KINDS = frozenset({"presence"})
+# Per-tab messages for an event: channel name -> the JSON text that tab is sent.
+Personal = Callable[[dict[str, Any]], dict[str, str]]
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +44,15 @@ MAX_REPLAY = 500
 def group_name(session_id: UUID) -> str:
     """The channel-layer group of everyone connected to one session."""
     return f"live.{session_id.hex}"
+
+
+def staff_group(session_id: UUID) -> str:
+    """The channel-layer group of the facilitators' connections to one session."""
+    return f"live.{session_id.hex}.staff"
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
 def lock_state(session: Session) -> LiveState:
@@ -40,42 +68,107 @@ def lock_state(session: Session) -> LiveState:
 
 
 def emit(
-    session: Session, kind: str, payload: dict[str, Any], private: dict[str, Any] | None = None
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    private: dict[str, Any] | None = None,
+    *,
+    personal: Personal | None = None,
+    everyone: bool = True,
 ) -> LiveEvent:
     """Append an event with the session's next sequence number; broadcast it after commit.
 
     Must be called inside the action's transaction so the change and its event commit (or
     roll back) together; concurrent writers to one session queue on the state row's lock.
-    `private` travels beside the event on the channel layer only (never into the log); the
-    consumer decides which connections may see it (e.g. a room's notes text).
+    `private` (a room's notes: {"group", "text", "rev"}) travels beside the event on the
+    channel layer only, never into the log, and only to that room's members and the
+    facilitators. `personal`, called after commit with the event, gives some tabs their own
+    message instead of the common one; with `everyone=False` the common one goes to the
+    facilitators only (every participant's tab has its own).
     """
     state = lock_state(session)
+    after = state.last_shared_seq
     state.last_seq += 1
-    state.save(update_fields=["last_seq"])
+    fields = ["last_seq"]
+    if kind not in STAFF_KINDS and private is None:
+        state.last_shared_seq = state.last_seq
+        fields.append("last_shared_seq")
+    state.save(update_fields=fields)
     event = LiveEvent.objects.create(
         session=session, seq=state.last_seq, kind=kind, payload=payload
     )
     message = event.as_message()
-    transaction.on_commit(lambda: broadcast(session.pk, message, private))
+    transaction.on_commit(
+        lambda: broadcast(
+            session.pk, message, private, after=after, personal=personal, everyone=everyone
+        )
+    )
     return event
 
 
+def _room_channels(session_id: UUID, group_id: str) -> list[str]:
+    members = GroupMember.objects.filter(group_id=UUID(group_id)).values("participant_id")
+    rows = LivePresence.objects.filter(session_id=session_id, participant_id__in=members)
+    return list(rows.values_list("channel_name", flat=True))
+
+
+async def _deliver(
+    layer: Any, groups: list[tuple[str, dict[str, Any]]], channels: list[tuple[str, dict[str, Any]]]
+) -> None:
+    for channel, notice in channels:
+        await layer.send(channel, notice)
+    for group, notice in groups:
+        await layer.group_send(group, notice)
+
+
 def broadcast(
-    session_id: UUID, message: dict[str, Any], private: dict[str, Any] | None = None
+    session_id: UUID,
+    message: dict[str, Any],
+    private: dict[str, Any] | None = None,
+    *,
+    after: int | None = None,
+    personal: Personal | None = None,
+    everyone: bool = True,
 ) -> None:
     """Tell the session's connected clients about a committed event (best effort)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    notice: dict[str, Any] = {"type": "live.event", "event": message}
-    if private is not None:
-        notice["private"] = private
+    seq, kind = message["seq"], message["kind"]
+    base: dict[str, Any] = {
+        "type": "live.event",
+        "seq": seq,
+        "kind": kind,
+        "after": seq - 1 if after is None else after,
+    }
+    groups: list[tuple[str, dict[str, Any]]] = []
+    channels: list[tuple[str, dict[str, Any]]] = []
     try:
-        async_to_sync(layer.group_send)(group_name(session_id), notice)
+        if kind in STAFF_KINDS:
+            groups.append((staff_group(session_id), {**base, "text": _event_text(message)}))
+        elif private is not None:
+            notice = {**base, "text": _event_text(message, notes=private)}
+            channels += [(name, notice) for name in _room_channels(session_id, private["group"])]
+            groups.append((staff_group(session_id), notice))
+        else:
+            own = personal(message) if personal is not None else {}
+            channels += [(name, {**base, "text": text}) for name, text in own.items()]
+            common = {**base, "text": _event_text(message)}
+            if everyone:
+                if own:
+                    common["except"] = sorted(own)
+                groups.append((group_name(session_id), common))
+            else:
+                groups.append((staff_group(session_id), common))
+        async_to_sync(_deliver)(layer, groups, channels)
     except Exception:
         # The event is committed; clients will fetch it on their next hello, so a layer outage
         # must not turn a successful write into an error.
-        logger.exception("Could not broadcast live event %s", message.get("seq"))
+        logger.exception("Could not broadcast live event %s", seq)
+
+
+def _event_text(message: dict[str, Any], **extra: Any) -> str:
+    return encode({"type": "event", "event": message, **extra})
 
 
 def current_seq(session: Session) -> int:

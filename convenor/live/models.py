@@ -25,6 +25,9 @@ class LiveState(models.Model):
         Session, on_delete=models.CASCADE, primary_key=True, related_name="live_state"
     )
     last_seq = models.PositiveBigIntegerField(default=0)
+    # The last event every connected tab was notified of (presence and room notes go to some
+    # tabs only; see convenor.live.events).
+    last_shared_seq = models.PositiveBigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"live state of {self.session_id} at {self.last_seq}"

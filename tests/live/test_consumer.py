@@ -273,30 +273,59 @@ async def test_a_lost_notification_is_filled_in_from_the_log(
     session: Session, facilitator: User, people: list[Participant], connect: Any, cookie_of: Any
 ) -> None:
     socket = await connect(session, await cookie_of(people[0]))
+    console = await connect(session, await cookie_of(facilitator))
 
     def write_without_broadcast() -> None:
         from django.db import transaction
 
         from convenor.live.events import lock_state
         from convenor.live.models import LiveEvent
+        from convenor.live.state import runsheet_state
 
         with transaction.atomic():
             state = lock_state(session)
             state.last_seq += 1
+            state.last_shared_seq = state.last_seq
             state.save()
             LiveEvent.objects.create(
                 session=session,
                 seq=state.last_seq,
-                kind="presence",
-                payload={"participant": str(people[1].pk), "present": True},
+                kind="runsheet_edited",
+                payload={"segment": None, "runsheet": runsheet_state(session)},
             )
 
     await db(write_without_broadcast)()
     assert await socket.receive_nothing(), "nothing was broadcast"
+    assert await console.receive_nothing()
     await db(actions.do_start_segment)(session, facilitator)
-    reply = await socket.receive_json_from(timeout=5)
-    assert reply["type"] == "events"
-    assert [e["kind"] for e in reply["events"]] == ["presence", "segment_started"]
+    for tab in (socket, console):
+        reply = await tab.receive_json_from(timeout=5)
+        assert reply["type"] == "events"
+        assert [e["kind"] for e in reply["events"]] == ["runsheet_edited", "segment_started"]
+
+
+async def test_presence_is_sent_live_to_facilitators_only_and_replayed_to_everyone(
+    session: Session, facilitator: User, people: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    console = await connect(session, await cookie_of(facilitator))
+    tab = await connect(session, await cookie_of(people[0]))
+    await _events(console, 1)  # people[0] arriving
+    since = await db(current_seq)(session)
+    await connect(session, await cookie_of(people[1]))
+    (arrival,) = await _events(console, 1)
+    assert arrival["payload"] == {"participant": str(people[1].pk), "present": True}
+    assert await tab.receive_nothing(), "a participant's tab is not told who arrived"
+    # The next event reaches the participant without a catch-up: the skipped number was not
+    # meant for it. A replay from the log (after reconnecting) still has everything.
+    await db(actions.do_start_segment)(session, facilitator)
+    reply = await tab.receive_json_from(timeout=5)
+    assert reply["type"] == "event"
+    assert (reply["event"]["kind"], reply["event"]["seq"]) == ("segment_started", since + 2)
+    (started,) = await _events(console, 1)
+    assert started == reply["event"]
+    await tab.send_json_to({"type": "hello", "last_seq": since})
+    replay = await tab.receive_json_from(timeout=5)
+    assert [e["kind"] for e in replay["events"]] == ["presence", "segment_started"]
 
 
 async def test_a_flood_of_messages_is_refused_beyond_the_burst(

@@ -69,11 +69,15 @@ async def events_until(socket: ClientConnection, seq: int, after: int) -> list[d
     return seen
 
 
-async def command(socket: ClientConnection, **fields: Any) -> dict[str, Any]:
-    """Send a facilitator command and return its reply (events arriving meanwhile are skipped)."""
+async def command(
+    socket: ClientConnection, events: list[dict[str, Any]], **fields: Any
+) -> dict[str, Any]:
+    """Send a facilitator command and return its reply (events arriving meanwhile are added
+    to `events`)."""
     await socket.send(json.dumps({**fields, "ref": fields["type"]}))
     reply = await receive(socket)
     while reply["type"] == "event":
+        events.append(reply["event"])
         reply = await receive(socket)
     assert reply == {**reply, "type": "ok", "ref": fields["type"]}, reply
     return reply
@@ -82,50 +86,58 @@ async def command(socket: ClientConnection, **fields: Any) -> dict[str, Any]:
 async def scenario(seeded: dict[str, Any], a: Server, b: Server) -> None:
     session = seeded["session"]
     ada, bo, cy = seeded["participants"]
-    ids = {person["id"] for person in seeded["participants"]}
 
-    # Ada and Bo follow the session on A, Cy and the facilitator on B.
+    # The facilitator follows the session on B; Ada and Bo on A, Cy on B.
+    console = await open_socket(b, session, seeded["facilitator"]["cookie"])
+    first = await hello(console)
+    assert first["type"] == "snapshot"
     on_a = await open_socket(a, session, ada["cookie"])
     ada_seq = (await hello(on_a))["seq"]
     bo_a = await open_socket(a, session, bo["cookie"])
-    bo_seq = (await hello(bo_a))["seq"]
+    await hello(bo_a)
     cy_b = await open_socket(b, session, cy["cookie"])
-    await hello(cy_b)
-    console = await open_socket(b, session, seeded["facilitator"]["cookie"])
-    here = await hello(console)
-    assert here["type"] == "snapshot"
-    assert sorted(here["state"]["present"]) == sorted(ids)
-    start = here["seq"]
-    # Ada, on A, hears of Bo and then Cy (who arrived on B) arriving.
-    arrivals = await events_until(on_a, start, ada_seq)
+    start = (await hello(cy_b))["seq"]
+    # The console (on B) hears of each arrival, those on A included, in order; participants'
+    # tabs are not told of presence.
+    arrivals = await events_until(console, start, first["seq"])
     assert [(e["kind"], e["payload"]["participant"]) for e in arrivals] == [
+        ("presence", ada["id"]),
         ("presence", bo["id"]),
         ("presence", cy["id"]),
     ]
-    await events_until(bo_a, start, bo_seq)
 
-    # Bo drops off, having seen everything up to `start`; Ada sees Bo go.
+    # Bo drops off, having seen everything up to `start`; the console sees Bo go.
     await bo_a.close()
-    gone = await events_until(on_a, start + 1, start)
+    gone = await events_until(console, start + 1, start)
     assert gone[0]["payload"] == {"participant": bo["id"], "present": False}
 
-    await command(console, type="start_segment", segment=seeded["coffee_segment"])
-    await command(console, type="start_round", kind="coffee", size=2)
-    live = gone + await events_until(on_a, start + 3, start + 1)
-    assert [event["seq"] for event in live] == [start + 1, start + 2, start + 3]
-    assert [event["kind"] for event in live] == ["presence", "segment_started", "round_started"]
-    assert live[1]["payload"]["segment"] == seeded["coffee_segment"]
-    assert live[1]["payload"]["runsheet"]["current"] == seeded["coffee_segment"]
-    groups = live[2]["payload"]["round"]["groups"]
+    seen = list(gone)
+    await command(console, seen, type="start_segment", segment=seeded["coffee_segment"])
+    await command(console, seen, type="start_round", kind="coffee", size=2)
+    seen += await events_until(console, start + 3, seen[-1]["seq"])
+    assert [event["seq"] for event in seen] == [start + 1, start + 2, start + 3]
+    assert [event["kind"] for event in seen] == ["presence", "segment_started", "round_started"]
+    assert seen[1]["payload"]["segment"] == seeded["coffee_segment"]
+    assert seen[1]["payload"]["runsheet"]["current"] == seeded["coffee_segment"]
+    groups = seen[2]["payload"]["round"]["groups"]
     assert sorted(m for g in groups for m in g["members"]) == sorted([ada["id"], cy["id"]])
+    # Ada, on A, gets the segment and her own group, skipping Bo's departure.
+    live = await events_until(on_a, start + 3, ada_seq)
+    assert [(e["seq"], e["kind"]) for e in live] == [
+        (start + 2, "segment_started"),
+        (start + 3, "round_started"),
+    ]
+    assert live[0] == seen[1]
+    (mine,) = live[1]["payload"]["round"]["groups"]
+    assert sorted(mine["members"]) == sorted([ada["id"], cy["id"]])
 
     # Bo comes back on B with the last number seen on A and gets exactly what was missed (the
-    # events Ada received live on A), then Bo's own return, placed in the running round.
+    # events the console received live), then Bo's own return, placed in the running round.
     bo_b = await open_socket(b, session, bo["cookie"])
     missed = await hello(bo_b, start)
     assert missed["type"] == "events"
     assert [event["seq"] for event in missed["events"]] == list(range(start + 1, missed["seq"] + 1))
-    assert missed["events"] == live + await events_until(on_a, missed["seq"], start + 3)
+    assert missed["events"] == seen + await events_until(console, missed["seq"], start + 3)
     back = missed["events"][3:]
     assert [event["kind"] for event in back] == ["presence", "round_changed"]
     assert back[0]["payload"] == {"participant": bo["id"], "present": True}

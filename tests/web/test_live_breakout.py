@@ -165,7 +165,7 @@ def test_notes_save_with_revs_and_the_event_carries_no_text(
 ) -> None:
     sent: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     monkeypatch.setattr(
-        events, "broadcast", lambda _id, msg, private=None: sent.append((msg, private))
+        events, "broadcast", lambda _id, msg, private=None, **_: sent.append((msg, private))
     )
     room = room_of(breakout, people[0])
     with django_capture_on_commit_callbacks(execute=True):
