@@ -3,9 +3,11 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from convenor.activities.registry import (
     Action,
+    ActivityError,
     Export,
     Panel,
     author_label,
@@ -56,8 +58,17 @@ def _run_pick(session: Session, membership: Membership, values: dict[str, Any]) 
     return "That draft is now the cohort's draft."
 
 
+def _source_ids(text: str) -> list[UUID]:
+    """The drafts a merge started from: their ids, separated by spaces (purpose.js adds them)."""
+    try:
+        return list(dict.fromkeys(UUID(part) for part in text.split()))
+    except ValueError:
+        raise ActivityError("“sources” must be draft ids separated by spaces.") from None
+
+
 def _run_merge(session: Session, membership: Membership, values: dict[str, Any]) -> str:
-    actions.do_merge(session, *_texts(values))
+    sources = _source_ids(values.get("sources", ""))
+    actions.do_merge(session, *_texts(values), sources or None)
     return "The cohort's draft is saved."
 
 
@@ -108,7 +119,12 @@ for _action in (
     Action("purpose.share", (Field("draft", "uuid", required=True),), _run_share),
     Action("purpose.unshare", (Field("draft", "uuid", required=True),), _run_unshare),
     Action("purpose.pick", (Field("draft", "uuid", required=True),), _run_pick, role="facilitator"),
-    Action("purpose.merge", _TEXT_FIELDS, _run_merge, role="facilitator"),
+    Action(
+        "purpose.merge",
+        (*_TEXT_FIELDS, Field("sources", "str", max_length=TEXT)),
+        _run_merge,
+        role="facilitator",
+    ),
     Action("purpose.open_check", (), _run_open, role="facilitator"),
     Action(
         "purpose.close_check",

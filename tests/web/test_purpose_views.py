@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse
 from test_purpose_actions import Rooms, breakout, save, state
@@ -336,3 +337,50 @@ def test_the_record_section_is_unattributed_under_chatham_house(
     assert {"name": participant.display_name, "answer": "agree"} in named["cohort_draft"]["answers"]
     markdown = facilitator_client.get(url + "?format=md").content.decode()
     assert f"- Too narrow ({rooms.mate.display_name})" in markdown
+
+
+def test_the_programme_page_tag_shows_the_latest_agreed_statement(
+    session: Session, rooms: Rooms, participant: Participant
+) -> None:
+    """The hook for the programme's participant home page (`{% purpose_so_far programme %}`)."""
+    page = Template("{% load purpose %}{% purpose_so_far programme %}")
+    context = Context({"programme": session.programme})
+    assert "Our common purpose" not in page.render(context)
+    _agree(session, rooms, participant)
+    shown = page.render(context)
+    assert '<h2 id="purpose-so-far-heading">Our common purpose so far</h2>' in shown
+    assert "Move more" in shown and "<h3>How we said we would measure progress</h3>" in shown
+
+
+def test_a_merge_records_the_drafts_it_started_from(
+    session: Session,
+    rooms: Rooms,
+    participant: Participant,
+    facilitator_client: Client,
+    as_participant: Any,
+) -> None:
+    ours = save(session, participant, rooms.mine, what="Walk more")
+    theirs = save(session, rooms.others[0], rooms.other, what="Talk more")
+    for draft, who in ((ours, participant), (theirs, rooms.others[0])):
+        actions.do_share_draft(session, who, draft.pk, True)
+    before = state()
+    for sources, message in [
+        ("not-an-id", "draft ids separated by spaces"),
+        (str(rooms.mine.pk), "no such group draft"),
+    ]:
+        refused = facilitator_client.post(
+            act_url(session),
+            {"action": "purpose.merge", "what": "Walk and talk", "sources": sources},
+            HTTP_ACCEPT="application/json",
+        )
+        assert refused.status_code == 400 and message in refused.json()["error"]
+        assert state() == before
+    done = facilitator_client.post(
+        act_url(session),
+        {"action": "purpose.merge", "what": "Walk and talk", "sources": f"{ours.pk} {theirs.pk}"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert done.json() == {"message": "The cohort's draft is saved."}
+    purpose = CohortPurpose.objects.get(session=session)
+    assert purpose.what == "Walk and talk"
+    assert set(purpose.sources.all()) == {ours, theirs}

@@ -65,8 +65,11 @@
   // After a region is re-rendered (live.js has put back what was typed): recount, and settle
   // where each draft being edited stands against the newly saved version.
   function settle() {
+    showCopyButtons();
     each(document.querySelectorAll("form[data-purpose-words]"), function (form) {
       update(form, false);
+      var sources = form.querySelector("[data-purpose-sources]");
+      if (sources && values(form, "value") === values(form, "defaultValue")) { sources.value = ""; }
       var state = editing[form.id];
       var rev = form.querySelector("[data-purpose-rev]");
       if (!state || !rev) { return; }
@@ -84,7 +87,35 @@
         "Someone in your group saved a new version meanwhile: it is shown now, and your unsaved change was not kept.");
     });
   }
+  // Facilitators: add a shared draft's wording to the cohort draft's editor (a merge starts from
+  // one or more drafts); the ids go with the save, so the record says where it came from.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest ? e.target.closest("[data-purpose-copy]") : null;
+    var form = document.getElementById("purpose-merge-form");
+    if (!button || !form) { return; }
+    ["what", "why", "benefits"].forEach(function (name) {
+      var field = form.querySelector("[name='" + name + "']");
+      var text = button.getAttribute("data-" + name);
+      if (field && text) { field.value = field.value.trim() ? field.value.trim() + " " + text : text; }
+    });
+    var sources = form.querySelector("[data-purpose-sources]");
+    var id = button.getAttribute("data-purpose-copy");
+    if (sources && (" " + sources.value + " ").indexOf(" " + id + " ") === -1) {
+      sources.value = (sources.value + " " + id).trim();
+    }
+    update(form, true);
+    say(form.querySelector("[data-purpose-announce]"),
+      "Room " + button.getAttribute("data-number") + "'s wording is added to the cohort's draft below.");
+  });
+  function showCopyButtons() {
+    if (!document.getElementById("purpose-merge-form")) { return; }
+    each(document.querySelectorAll("[data-purpose-copy][hidden]"), function (button) {
+      button.removeAttribute("hidden");
+    });
+  }
+
   function watch() {
+    showCopyButtons();
     if (!window.MutationObserver) { return; }
     var observer = new MutationObserver(settle);
     each(document.querySelectorAll("[data-activity-region]"), function (region) {
