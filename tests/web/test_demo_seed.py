@@ -10,9 +10,13 @@ from django.test import Client
 
 from convenor.accounts.models import User
 from convenor.programmes.models import Invite, Participant, Programme
+from convenor.reflections.actions import commitments_to_review, shared_reflections
+from convenor.reflections.models import Reflection
 from convenor.workshops.management.commands.seed_demo import (
     DEMO_EMAIL,
     DEMO_PASSWORD,
+    FIRST_SESSION_COMMITMENTS,
+    PRINTED_INVITES,
     PROGRAMME_NAME,
     monthly_dates,
 )
@@ -72,6 +76,29 @@ def test_seed_twice_makes_one_demo_programme() -> None:
     assert f"email:    {DEMO_EMAIL}" in second
     assert f"password: {DEMO_PASSWORD}" in second
     assert User.objects.get(email=DEMO_EMAIL).check_password(DEMO_PASSWORD)
+
+
+def test_first_session_commitments_come_back_at_the_reference_session() -> None:
+    seed()
+    seed()  # a reset makes them afresh, not twice
+    programme = Programme.objects.get(name=PROGRAMME_NAME)
+    first, second = programme.sessions.order_by("starts_at")[:2]
+    commitments = Reflection.objects.filter(session=first, kind=Reflection.Kind.COMMITMENT)
+    assert (
+        commitments.count()
+        == len(FIRST_SESSION_COMMITMENTS)
+        == Reflection.objects.filter(kind=Reflection.Kind.COMMITMENT).count()
+    )
+    assert len(shared_reflections(first, Reflection.Kind.COMMITMENT)) == sum(
+        1 for _, _, shared in FIRST_SESSION_COMMITMENTS if shared
+    )
+    people = list(Participant.objects.filter(programme=programme).order_by("external_id"))
+    # Everyone whose invite link is printed has a commitment to look back on at the second.
+    for index in PRINTED_INVITES:
+        (again,) = commitments_to_review(second, people[index])
+        assert again.session == first
+        assert again.text == next(t for i, t, _ in FIRST_SESSION_COMMITMENTS if i == index)
+    assert second.segments.filter(kind="welcome").exists()
 
 
 def test_printed_invite_links_work() -> None:

@@ -19,8 +19,9 @@ from django.utils import timezone
 from convenor.accounts.models import User
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
+from convenor.reflections import actions as reflection_actions
 from convenor.workshops import actions
-from convenor.workshops.models import Session
+from convenor.workshops.models import Segment, Session
 from convenor.workshops.templates_builtin import TEMPLATES
 
 DEMO_EMAIL = "facilitator@demo.example.org"
@@ -130,6 +131,22 @@ SESSIONS = [
 ]
 
 
+# What some people wrote at the end of the first session (index into PEOPLE, text, shared):
+# their commitments come back to them at the start of the second, to say how they went.
+FIRST_SESSION_COMMITMENTS = [
+    (0, "Ask two of the patients I see what stops them being active, and just listen.", True),
+    (4, "Introduce one person I support to the new walking group, and go along once.", True),
+    (9, "Walk the riverside park with a residents' group and note what puts people off.", True),
+    (13, "Put the youth club and the leisure centre in touch before half term.", False),
+    (19, "Have a coffee with the council's housing team about our walking programme.", False),
+    (22, "Ask three schools what would make an active school day easier for them.", True),
+]
+FIRST_SESSION_TRY = [
+    (0, "Our falls-prevention service, where several teams each hold part of the picture.", True),
+    (9, "The park improvement plan, which needs the health partners in it from the start.", False),
+]
+
+
 def monthly_dates(today: date, count: int, weekday: int = calendar.THURSDAY) -> list[date]:
     """The second `weekday` of each of the `count` months after today's."""
     days = []
@@ -161,6 +178,7 @@ class Command(BaseCommand):
             user = self._facilitator(password)
             programme, people = self._programme(user)
             sessions = self._sessions(programme, user)
+            self._reflections(sessions[0], people)
             invites = [
                 (person, programme_actions.issue_personal_invite(person, user).token)
                 for person in (people[i] for i in PRINTED_INVITES)
@@ -169,7 +187,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f'Demo programme "{programme.name}": {len(people)} people in {organisations} '
             f"organisations, {len(sessions)} monthly sessions "
-            f"(the second built from the reference workshop template).\n"
+            f"(the second built from the reference workshop template; "
+            f"{len(FIRST_SESSION_COMMITMENTS)} people's commitments from the first come back "
+            f"at its welcome).\n"
         )
         self.stdout.write("Facilitator sign-in:")
         self.stdout.write(f"  {base}{reverse('accounts:login')}")
@@ -243,6 +263,18 @@ class Command(BaseCommand):
                 actions.duplicate_runsheet(session, user, made[plan.copy_from])
             made.append(session)
         return made
+
+    def _reflections(self, session: Session, people: list[Participant]) -> None:
+        """What people wrote at the end of the first session, as if it had run."""
+        segments = {segment.kind: segment for segment in session.segments.all()}
+        for kind, answers in (
+            (Segment.Kind.REFLECTION, FIRST_SESSION_TRY),
+            (Segment.Kind.CLOSE, FIRST_SESSION_COMMITMENTS),
+        ):
+            for index, text, shared in answers:
+                reflection_actions.do_save_reflection(
+                    session, people[index], segments[kind], text, shared
+                )
 
     def _invite_path(self, token: str) -> str:
         try:
