@@ -64,12 +64,14 @@ def _group_count(note: EmpathyNote) -> int:
     ).count()
 
 
-def _emit(session: Session, kind: str, note: EmpathyNote, **extra: Any) -> None:
+def _emit(
+    session: Session, kind: str, note: EmpathyNote, note_id: Any = None, **extra: Any
+) -> None:
     payload = {
         "segment": str(note.segment_id),
         "round": str(note.round_id),
         "group": note.number,
-        "note": str(note.pk),
+        "note": str(note_id or note.pk),
         "area": note.area,
         "notes": _group_count(note),
         **extra,
@@ -120,8 +122,9 @@ def do_empathy_remove(note: EmpathyNote, participant: Participant) -> None:
         note = EmpathyNote.objects.get(pk=note.pk)
         if note.author_id != participant.pk:
             raise ValidationError("You can only remove your own notes.")
+        note_id = note.pk  # delete() clears it
         note.delete()
-        _emit(session, "empathy.removed", note)
+        _emit(session, "empathy.removed", note, note_id)
 
 
 def do_empathy_hide(note: EmpathyNote, hidden: bool) -> EmpathyNote:

@@ -293,6 +293,7 @@ def test_only_the_author_removes_a_note(
     assert said == "Removed your note." and not EmpathyNote.objects.exists()
     event = LiveEvent.objects.filter(session=session).latest("seq")
     assert event.kind == "empathy.removed" and event.payload["notes"] == 0
+    assert event.payload["note"] == str(note.pk)
 
 
 def test_only_facilitators_hide_notes_and_hidden_notes_leave_every_participant_view(
