@@ -85,7 +85,7 @@ def _feedback(session: Session, membership: Membership, values: dict[str, Any]) 
         values.get("worked", ""),
         values.get("change", ""),
     )
-    return "Thank you for your feedback. You can change it until the session ends."
+    return "Thank you for your feedback. You can change it here if you think again."
 
 
 register_action(
