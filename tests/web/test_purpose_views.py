@@ -75,10 +75,12 @@ def test_drafting_panel_for_the_group(
     assert "Our group&#x27;s common purpose" in body or "Our group's common purpose" in body
     assert f'value="{rooms.mine.pk}"' in body and 'name="rev" value="0"' in body
     assert "0 of 40 words" in body and 'for="purpose-draft-what"' in body
+    assert "Not saved yet." in body
     save(session, participant, rooms.mine, what=SCRIPT, why="Because it matters")
     mate_body = region(client_of(rooms.mate, as_participant), session, check_response)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in mate_body and SCRIPT not in mate_body
     assert 'name="rev" value="1"' in mate_body and "4 of 40 words" in mate_body
+    assert "Saved as version 1." in mate_body
     # Another room sees its own (empty) draft, not ours, until ours is shared.
     theirs = region(client_of(rooms.others[0], as_participant), session, check_response)
     assert "alert(1)" not in theirs and f'value="{rooms.other.pk}"' in theirs

@@ -13,9 +13,10 @@
   }
   function each(list, fn) { Array.prototype.forEach.call(list, fn); }
   function fields(form) { return form.querySelectorAll("[data-purpose-field]"); }
+  // The fields as the server stores them (trimmed), to tell a saved text from an unsaved one.
   function values(form, which) {
     var out = [];
-    each(fields(form), function (field) { out.push(field[which]); });
+    each(fields(form), function (field) { out.push(field[which].replace(/\r\n/g, "\n").trim()); });
     return out.join("\u0000");
   }
   function say(el, text) { if (el && el.textContent !== text) { el.textContent = text; } }

@@ -1,0 +1,147 @@
+"""The common purpose builder in Chromium: a breakout room drafts by keyboard with the live word
+count, a room-mate's unsaved edit gives way to a newer saved version, the facilitator picks the
+shared draft and runs the agreement check, and axe-core finds nothing at 1280 and 360 px.
+
+Noor uses the keyboard only; Ada's screen is a 360 x 740 phone; Bea uses a mouse.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from . import flows
+from .conftest import Contexts
+from .live_helpers import command, join, seed_live_session
+from .support import DESKTOP, PHONE, KeyboardDriver, PageChecker, PointerDriver, Server
+
+pytestmark = pytest.mark.browser
+
+# The reference template's segments up to the common purpose breakouts, in order.
+SEGMENTS = [
+    "Welcome and how we work together",
+    "Coffee trial: meet someone new",
+    "What did you notice?",
+    "Talk: working in complexity",
+    "Breakouts: where do our challenges sit?",
+    "Plenary: what the groups found",
+    "Break",
+    "Breakouts: a common purpose, good enough for now",
+]
+WHAT = "Get more people moving together"
+WHY = "Because we are healthier and happier together"
+BETTER_WHAT = "Get more people in our places moving, together"
+
+
+def take_part(page: Page) -> Locator:
+    return page.get_by_role("region", name="Take part")
+
+
+def test_drafting_by_keyboard_and_the_agreement_check(
+    contexts: Contexts, server: Server, check_page: PageChecker
+) -> None:
+    seeded = seed_live_session(server, f"Purpose cohort {secrets.token_hex(3)}", "Our purpose")
+    noor, ada, bea, _ = seeded.people
+    setup_check = PageChecker(axe=False)  # the set-up pages have their own browser tests
+    facilitator = PointerDriver(contexts.new_page("facilitator", DESKTOP))
+    flows.sign_in(facilitator, server, setup_check)
+    keyboard = KeyboardDriver(contexts.new_page(noor.name, DESKTOP))
+    phone = PointerDriver(contexts.new_page(ada.name, PHONE))
+    mouse = PointerDriver(contexts.new_page(bea.name, DESKTOP))
+    for driver, person in ((keyboard, noor), (phone, ada), (mouse, bea)):
+        join(driver, person, seeded, setup_check)
+
+    console = facilitator.page
+    console.goto(seeded.console_path)
+    expect(console.get_by_role("region", name="Who is here")).to_contain_text(
+        "3 participants connected"
+    )
+    for title in SEGMENTS:
+        command(console, "Start the next segment", f"Started “{title}”.")
+    console.get_by_label("People per room (3 to 8)").fill("3")
+    console.get_by_role("button", name="Start breakout rooms").click()
+    expect(console.locator("[data-live-status]")).to_have_text("Started a round: 1 groups.")
+
+    noor_page, ada_page, bea_page = keyboard.page, phone.page, mouse.page
+    for page in (noor_page, ada_page, bea_page):
+        expect(take_part(page)).to_contain_text("Room 1: what do we want to do")
+    check_page(ada_page, "participant page (phone) before drafting")
+
+    # Noor drafts by keyboard: the count follows every key, the limit is announced once.
+    part = take_part(noor_page)
+    count = part.locator("[data-purpose-count]")
+    announce = part.locator("[data-purpose-announce]")
+    keyboard.fill(part.get_by_label("What do we want to do?"), WHAT)
+    expect(count).to_have_text("5 of 40 words")
+    expect(announce).to_have_text("")
+    keyboard.fill(part.get_by_label("Why do we want to do it?"), " ".join(["more"] * 36))
+    expect(count).to_have_text("41 of 40 words: 1 over the limit")
+    expect(announce).to_have_text("Over the 40-word limit: 41 words.")
+    keyboard.activate(part.get_by_role("button", name="Save our draft"))
+    feedback = part.locator("form#purpose-draft-form [data-activity-feedback]")
+    expect(feedback).to_contain_text("Not done: This draft has 41 words")
+    keyboard.fill(part.get_by_label("Why do we want to do it?"), WHY)
+    expect(count).to_have_text("12 of 40 words")
+    expect(announce).to_have_text("Back within the 40-word limit.")
+    keyboard.activate(part.get_by_role("button", name="Save our draft"))
+    # The form's own answer may be replaced by the re-rendered panel; the panel says it too.
+    expect(part).to_contain_text("Saved as version 1.")
+    check_page(noor_page, "participant page (keyboard user) after saving a draft")
+
+    # Room-mates see the saved draft without a reload.
+    for page in (ada_page, bea_page):
+        expect(take_part(page).get_by_label("What do we want to do?")).to_have_value(WHAT)
+    check_page(ada_page, "participant page (phone) with the group's draft")
+
+    # Bea starts an edit; Noor saves a newer version first: Bea is shown the latest.
+    bea_what = take_part(bea_page).get_by_label("What do we want to do?")
+    mouse.fill(bea_what, "Bea's unsaved idea")
+    keyboard.fill(part.get_by_label("What do we want to do?"), BETTER_WHAT)
+    keyboard.activate(part.get_by_role("button", name="Save our draft"))
+    expect(part).to_contain_text("Saved as version 2.")
+    expect(bea_what).to_have_value(BETTER_WHAT)
+    expect(
+        take_part(bea_page).locator("form#purpose-draft-form [data-activity-feedback]")
+    ).to_contain_text("Someone in your group saved a new version meanwhile")
+
+    keyboard.activate(part.get_by_role("button", name="Share with the plenary"))
+    expect(part).to_contain_text("Shared with the plenary.")
+
+    # The facilitator picks it as the cohort's draft and opens the agreement check.
+    activity = console.get_by_role("region", name="Activity")
+    activity.get_by_role("button", name="Use room 1's draft as the cohort's draft").click()
+    expect(activity.get_by_role("button", name="Open the agreement check")).to_be_visible()
+    activity.get_by_role("button", name="Open the agreement check").click()
+    expect(activity).to_contain_text("The agreement check is open.")
+    check_page(console, "console with the agreement check open")
+
+    # Noor objects by keyboard: first without a reason (refused), then with one.
+    keyboard.check(part.get_by_role("radio", name="Object"))
+    keyboard.activate(part.get_by_role("button", name="Send my answer"))
+    answer_feedback = part.locator("form.purpose-answer [data-activity-feedback]")
+    expect(answer_feedback).to_contain_text("Not done: An objection needs a reason")
+    keyboard.fill(part.get_by_label("Your reason (needed if you object)"), "Say who it is for")
+    keyboard.activate(part.get_by_role("button", name="Send my answer"))
+    expect(part).to_contain_text("Object: 1")
+    ada_part = take_part(ada_page)
+    phone.check(ada_part.get_by_role("radio", name="Agree"))
+    phone.activate(ada_part.get_by_role("button", name="Send my answer"))
+    expect(activity).to_contain_text("Agree: 1")
+    expect(activity).to_contain_text("Object: 1")
+    expect(activity).to_contain_text("Say who it is for")
+    # The programme keeps the Chatham House rule (the default): counts, no names.
+    for name in (noor.name, ada.name):
+        expect(activity.locator(".purpose-counts")).not_to_contain_text(name)
+    check_page(ada_page, "participant page (phone) with the agreement check open")
+
+    activity.get_by_role("button", name="Close: we agree").click()
+    for page in (noor_page, ada_page, bea_page):
+        expect(take_part(page)).to_contain_text(re.compile(r"Agreed on \d+ \w+ \d{4}"))
+    check_page(console, "console after the statement is agreed")
+    check_page(ada_page, "participant page (phone) after the statement is agreed")
+
+    contexts.assert_no_errors()
+    assert keyboard.presses["Tab"] and keyboard.presses["Enter"], keyboard.presses
