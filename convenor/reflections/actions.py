@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from convenor.activities.registry import ActivityError
-from convenor.live.events import emit
+from convenor.live.events import emit, lock_state
 from convenor.live.models import SegmentRun
 from convenor.programmes.models import Participant
 from convenor.reflections.models import FEEDBACK_TEXT_MAX, TEXT_MAX, Feedback, FollowUp, Reflection
@@ -104,6 +104,8 @@ def do_save_reflection(
     label = Reflection.Kind(kind).label
     text = clean_text(text, TEXT_MAX, label, required=True)
     with transaction.atomic():
+        # Writers to one session queue here, so the counts each event carries are exact.
+        lock_state(session)
         reflection, _ = Reflection.objects.update_or_create(
             session=session,
             participant=participant,
@@ -135,6 +137,7 @@ def do_hide(session: Session, item_id: Any, hidden: bool) -> Reflection | Follow
     them whether one exists.
     """
     with transaction.atomic():
+        lock_state(session)
         try:
             item: Reflection | FollowUp | None = (
                 Reflection.objects.select_for_update()
@@ -210,12 +213,15 @@ def do_follow_up(
     if status not in FollowUp.Status.values:
         raise ActivityError("Say how it went: done, partly or not yet.")
     note = clean_text(note, TEXT_MAX, "A note on how it went", required=False)
-    mine = {str(c.pk): c for c in commitments_to_review(session, participant)}
-    commitment = mine.get(str(commitment_id))
-    if commitment is None:
-        # Someone else's, one from this or a later session, or no such thing: all the same.
-        raise ActivityError("There is no earlier commitment of yours with this id to look back on.")
     with transaction.atomic():
+        lock_state(session)
+        mine = {str(c.pk): c for c in commitments_to_review(session, participant)}
+        commitment = mine.get(str(commitment_id))
+        if commitment is None:
+            # Someone else's, one from this or a later session, or no such thing: all the same.
+            raise ActivityError(
+                "There is no earlier commitment of yours with this id to look back on."
+            )
         follow_up, _ = FollowUp.objects.update_or_create(
             commitment=commitment,
             defaults={"session": session, "status": status, "note": note, "shared": shared},
@@ -283,6 +289,7 @@ def do_save_feedback(
     worked = clean_text(worked, FEEDBACK_TEXT_MAX, "What worked", required=False)
     change = clean_text(change, FEEDBACK_TEXT_MAX, "What to change", required=False)
     with transaction.atomic():
+        lock_state(session)
         feedback, _ = Feedback.objects.update_or_create(
             session=session,
             participant=participant,
