@@ -77,8 +77,15 @@ def _run_open(session: Session, membership: Membership, values: dict[str, Any]) 
     return "The agreement check is open."
 
 
+def _yes_no(values: Mapping[str, Any], name: str, default: int) -> bool:
+    value = values.get(name, default)
+    if value not in (0, 1):
+        raise ActivityError(f"“{name}” must be 1 (yes) or 0 (no).")
+    return bool(value)
+
+
 def _run_close(session: Session, membership: Membership, values: dict[str, Any]) -> str:
-    agreed = values["agreed"] == 1
+    agreed = _yes_no(values, "agreed", 1)
     actions.do_close_check(session, agreed)
     return "Closed: the statement is agreed." if agreed else "Closed, not marked agreed."
 
@@ -99,7 +106,7 @@ def _run_measure(session: Session, membership: Membership, values: dict[str, Any
 
 
 def _run_hide(session: Session, membership: Membership, values: dict[str, Any]) -> str:
-    hidden = values.get("hidden", 1) != 0
+    hidden = _yes_no(values, "hidden", 1)
     actions.do_hide_measure(session, values["measure"], hidden)
     return "Hidden from the list." if hidden else "Shown again."
 

@@ -374,6 +374,9 @@ def test_roles_through_perform(session: Session, rooms: Rooms, participant: Part
     perform(session, as_facilitator, "purpose.pick", {"draft": str(draft.pk)})
     perform(session, as_facilitator, "purpose.open_check", {})
     before = state()
+    with pytest.raises(ActivityError, match="must be 1 \\(yes\\) or 0"):
+        perform(session, as_facilitator, "purpose.close_check", {"agreed": 2})
+    assert state() == before
     for name, data in [
         ("purpose.answer", {"choice": "agree"}),
         ("purpose.save", {"group": str(rooms.mine.pk), "what": "x", "rev": 1}),
