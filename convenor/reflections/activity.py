@@ -249,13 +249,16 @@ register_panel(
 def _question_section(session: Session, kind: str) -> dict[str, Any]:
     now = actions.counts(session, kind)
     programme = session.programme
+    items = actions.shared_reflections(session, kind)
     return {
         "written": now.written,
         "shared": now.shared,
         "private": now.private,
+        # Shared, but taken off the shared list by a facilitator: left out of the items.
+        "hidden": now.shared - len(items),
         "items": [
             {"text": item.text, "author": author_label(programme, item.participant, None)}
-            for item in actions.shared_reflections(session, kind)
+            for item in items
         ],
     }
 
@@ -313,7 +316,9 @@ def _markdown(session: Session) -> list[str]:
             f"### {title}",
             "",
             f"{section['written']} written, {section['shared']} shared "
-            f"({section['private']} kept private).",
+            f"({section['private']} kept private"
+            + (f"; {section['hidden']} hidden by a facilitator" if section["hidden"] else "")
+            + ").",
             "",
             *_items_markdown(section["items"]),
             "",

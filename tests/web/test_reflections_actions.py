@@ -220,7 +220,13 @@ def test_private_text_never_leaves_its_author(
     data = my_section(session)
     assert data["commitments"]["written"] == 2
     assert data["commitments"]["shared"] == 1 and data["commitments"]["private"] == 1
-    assert data["where_to_try"] == {"written": 1, "shared": 0, "private": 1, "items": []}
+    assert data["where_to_try"] == {
+        "written": 1,
+        "shared": 0,
+        "private": 1,
+        "hidden": 0,
+        "items": [],
+    }
     assert [item["text"] for item in data["commitments"]["items"]] == ["Omar shares this"]
     everything = json.dumps(data) + record_markdown(session)
     assert "My private" not in everything
@@ -296,6 +302,9 @@ def test_a_facilitator_hides_a_shared_answer(
     )
     assert actions.shared_reflections(session, "commitment") == []
     assert my_section(session)["commitments"]["items"] == []
+    assert my_section(session)["commitments"]["hidden"] == 1
+    assert "Something unkind" not in record_markdown(session)
+    assert "(0 kept private; 1 hidden by a facilitator)." in record_markdown(session)
     event = LiveEvent.objects.filter(kind="reflection.hidden").get()
     assert event.payload == {"item": str(answer.pk), "hidden": True}
     perform(session, host, "reflection.hide", {"item": str(answer.pk), "hidden": 0})
