@@ -13,6 +13,8 @@ import secrets
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from convenor.workshops.templates_builtin import COMMON_PURPOSE
+
 from . import flows
 from .conftest import Contexts
 from .live_helpers import command, join, seed_live_session
@@ -20,16 +22,10 @@ from .support import DESKTOP, PHONE, KeyboardDriver, PageChecker, PointerDriver,
 
 pytestmark = pytest.mark.browser
 
-# The reference template's segments up to the common purpose breakouts, in order.
+# The reference template's segments up to (and including) the common purpose breakouts.
+_KINDS = [segment.kind for segment in COMMON_PURPOSE.segments]
 SEGMENTS = [
-    "Welcome and how we work together",
-    "Coffee trial: meet someone new",
-    "What did you notice?",
-    "Talk: working in complexity",
-    "Breakouts: where do our challenges sit?",
-    "Plenary: what the groups found",
-    "Break",
-    "Breakouts: a common purpose, good enough for now",
+    segment.title for segment in COMMON_PURPOSE.segments[: _KINDS.index("common_purpose") + 1]
 ]
 WHAT = "Get more people moving together"
 WHY = "Because we are healthier and happier together"
