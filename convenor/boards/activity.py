@@ -29,31 +29,34 @@ Values = dict[str, Any]
 
 
 def _segment(session: Session, pk: UUID) -> Segment:
-    found = Segment.objects.select_related("session__programme").filter(pk=pk, session=session)
-    segment = found.first()
+    segment = Segment.objects.filter(pk=pk, session=session).first()
     if segment is None:
         raise ActivityError("There is no such segment in this session; reload the page.")
+    segment.session = session  # the caller's, with its programme
     return segment
 
 
 def _post(session: Session, pk: UUID) -> PlenaryPost:
-    post = PlenaryPost.objects.select_related("session").filter(pk=pk, session=session).first()
+    post = PlenaryPost.objects.filter(pk=pk, session=session).first()
     if post is None:
         raise ActivityError("There is no such post in this session; reload the page.")
+    post.session = session  # the caller's, with its programme
     return post
 
 
 def _item(session: Session, pk: UUID) -> CynefinItem:
-    item = CynefinItem.objects.select_related("session").filter(pk=pk, session=session).first()
+    item = CynefinItem.objects.filter(pk=pk, session=session).first()
     if item is None:
         raise ActivityError("There is no such item on this session's board; reload the page.")
+    item.session = session  # the caller's, with its programme
     return item
 
 
 def _note(session: Session, pk: UUID) -> EmpathyNote:
-    note = EmpathyNote.objects.select_related("session").filter(pk=pk, session=session).first()
+    note = EmpathyNote.objects.filter(pk=pk, session=session).first()
     if note is None:
         raise ActivityError("There is no such note in this session; reload the page.")
+    note.session = session  # the caller's, with its programme
     return note
 
 

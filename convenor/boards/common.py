@@ -5,7 +5,7 @@ from collections.abc import Collection
 from django.core.exceptions import ValidationError
 
 from convenor.live.models import SegmentRun
-from convenor.workshops.models import Segment
+from convenor.workshops.models import Segment, Session
 
 
 def check_segment(segment: Segment, kinds: Collection[str], what: str) -> None:
@@ -42,3 +42,9 @@ def md_text(text: str) -> str:
     """User text for one Markdown line: whitespace collapsed, and `<`, `>` backslash-escaped
     so a Markdown renderer shows them as text rather than passing HTML through."""
     return " ".join(text.split()).replace("<", "\\<").replace(">", "\\>")
+
+
+def check_open(session: Session) -> None:
+    """Archived programmes are read-only (the dispatcher says so too; do_* stand alone)."""
+    if session.programme.is_archived:
+        raise ValidationError("This programme is archived: nothing in it can change.")

@@ -15,7 +15,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from convenor.activities.registry import author_label
-from convenor.boards.common import check_segment, clean_text, md_text
+from convenor.boards.common import check_open, check_segment, clean_text, md_text
 from convenor.boards.models import MAX_ITEM_CHARS, CynefinItem, CynefinSuggestion, Domain
 from convenor.live.events import emit, lock_state
 from convenor.programmes.access import Membership
@@ -62,6 +62,7 @@ def do_cynefin_post(
     text = clean_text(text, MAX_ITEM_CHARS, "A situation")
     chosen = check_domain(domain)
     session = segment.session
+    check_open(session)
     if author.programme_id != session.programme_id:
         raise ValidationError("Only this programme's participants can take part here.")
     with transaction.atomic():
@@ -84,6 +85,9 @@ def do_cynefin_suggest(
     """Say `item` belongs in `domain` (replacing this person's earlier suggestion for it)."""
     chosen = check_domain(domain)
     session = item.session
+    check_open(session)
+    if participant.programme_id != session.programme_id:
+        raise ValidationError("Only this programme's participants can take part here.")
     with transaction.atomic():
         lock_state(session)
         item = CynefinItem.objects.get(pk=item.pk)
@@ -117,6 +121,7 @@ def do_cynefin_move(item: CynefinItem, membership: Membership, domain: str) -> C
     """Move an item to `domain`: its author or a facilitator. Suggestions it now meets go."""
     chosen = check_domain(domain)
     session = item.session
+    check_open(session)
     with transaction.atomic():
         lock_state(session)
         item = CynefinItem.objects.get(pk=item.pk)
@@ -144,6 +149,7 @@ def do_cynefin_move(item: CynefinItem, membership: Membership, domain: str) -> C
 def do_cynefin_hide(item: CynefinItem, hidden: bool) -> CynefinItem:
     """Hide an item from participants and the record (or show it again); for facilitators."""
     session = item.session
+    check_open(session)
     with transaction.atomic():
         lock_state(session)
         item = CynefinItem.objects.get(pk=item.pk)

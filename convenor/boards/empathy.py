@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from convenor.activities.dispatch import current_segment
 from convenor.activities.registry import author_label
-from convenor.boards.common import check_segment, clean_text, md_text
+from convenor.boards.common import check_open, check_segment, clean_text, md_text
 from convenor.boards.models import (
     MAX_NOTE_CHARS,
     MAX_PERSONA_CHARS,
@@ -88,6 +88,7 @@ def do_empathy_add(
         choices = ", ".join(Area.values)
         raise ValidationError(f"Unknown area “{area[:20]}”; choose one of {choices}.")
     session = segment.session
+    check_open(session)
     with transaction.atomic():
         lock_state(session)
         check_segment(segment, KINDS, WHAT)
@@ -117,6 +118,7 @@ def do_empathy_add(
 def do_empathy_remove(note: EmpathyNote, participant: Participant) -> None:
     """Take one of your own notes off your group's map."""
     session = note.session
+    check_open(session)
     with transaction.atomic():
         lock_state(session)
         note = EmpathyNote.objects.get(pk=note.pk)
@@ -130,6 +132,7 @@ def do_empathy_remove(note: EmpathyNote, participant: Participant) -> None:
 def do_empathy_hide(note: EmpathyNote, hidden: bool) -> EmpathyNote:
     """Hide a note from participants, the plenary view and the record (or show it again)."""
     session = note.session
+    check_open(session)
     with transaction.atomic():
         lock_state(session)
         note = EmpathyNote.objects.get(pk=note.pk)
@@ -149,6 +152,7 @@ def do_empathy_persona(segment: Segment, text: str) -> str:
     if text:
         text = clean_text(text, MAX_PERSONA_CHARS, "The persona")
     session = segment.session
+    check_open(session)
     with transaction.atomic():
         lock_state(session)
         if text:

@@ -14,7 +14,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from convenor.activities.registry import author_label
-from convenor.boards.common import check_segment, clean_text, md_text
+from convenor.boards.common import check_open, check_segment, clean_text, md_text
 from convenor.boards.models import (
     MAX_POST_CHARS,
     MAX_PROMPT_CHARS,
@@ -46,6 +46,7 @@ def do_plenary_post(segment: Segment, author: Participant, text: str) -> Plenary
     """Add a post to the segment's stream (newest last)."""
     text = clean_text(text, MAX_POST_CHARS, "A post")
     session = segment.session
+    check_open(session)
     _same_programme(session, author)
     with transaction.atomic():
         lock_state(session)
@@ -70,6 +71,7 @@ def do_plenary_react(
         choices = ", ".join(PlenaryReaction.Kind.values)
         raise ValidationError(f"Unknown reaction “{kind[:20]}”; choose one of {choices}.")
     session = post.session
+    check_open(session)
     _same_programme(session, participant)
     with transaction.atomic():
         lock_state(session)
@@ -94,6 +96,7 @@ def do_plenary_react(
 
 def _moderate(post: PlenaryPost, field: str, value: bool) -> PlenaryPost:
     session = post.session
+    check_open(session)
     with transaction.atomic():
         lock_state(session)
         post = PlenaryPost.objects.get(pk=post.pk)
@@ -123,6 +126,7 @@ def do_plenary_prompt(segment: Segment, text: str) -> str:
     if text:
         text = clean_text(text, MAX_PROMPT_CHARS, "The prompt")
     session = segment.session
+    check_open(session)
     with transaction.atomic():
         lock_state(session)
         if text:

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
@@ -179,6 +180,22 @@ def test_posts_go_only_to_a_started_plenary_segment_of_this_session(
         (str(not_yet.pk), "has not started yet"),
     ]:
         refused(session, me, "plenary.post", {"segment": segment_id, "text": "Hi"}, says)
+
+
+def test_an_archived_programme_takes_no_posts_or_moderation(
+    session: Session, stream: Segment, participant: Participant, other: Participant
+) -> None:
+    made = post(session, other, stream, "Before the archive")
+    programme = session.programme
+    programme.archived_at = programme.created_at
+    programme.save()
+    before = state(session)
+    with pytest.raises(ValidationError, match="archived"):
+        plenary.do_plenary_post(stream, participant, "After the archive")
+    with pytest.raises(ValidationError, match="archived"):
+        plenary.do_plenary_hide(made, True)
+    refused(session, as_member(programme), "plenary.pin", {"post": str(made.pk)}, "archived")
+    assert state(session) == before
 
 
 def test_facilitators_do_not_post(session: Session, stream: Segment) -> None:

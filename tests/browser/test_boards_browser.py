@@ -1,0 +1,249 @@
+"""The boards in Chromium: the plenary stream, the Cynefin board and the empathy map, used by
+three participants (one on a 360 px phone) while a facilitator runs them from the console.
+
+Contributions go through the panels' own forms (over the socket) and must appear on the other
+pages without a reload; axe-core checks every panel at 1280 px and at 360 px (where nothing may
+scroll sideways), for participants and for the console, and the empathy maps' plenary view.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from . import flows
+from .conftest import Contexts
+from .live_helpers import (
+    Person,
+    SeededSession,
+    assert_not_reloaded,
+    command,
+    join,
+    mark_page,
+)
+from .support import DESKTOP, PHONE, PageChecker, PointerDriver, Server
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+PERSONA = "a parent in one of our priority neighbourhoods"
+PEOPLE = [
+    ("Rhea Adeyemi", "Northfield Council", "Local government"),
+    ("Tomas Lindqvist", "Valley Health Trust", "Health"),
+    ("Kemi Osei", "Shire Food Network", "Voluntary sector"),
+]
+
+_SEED = """
+import json, sys
+from datetime import date, time, timedelta
+import django
+django.setup()
+from django.urls import reverse
+from convenor.accounts.models import User
+from convenor.programmes import actions as programmes
+from convenor.workshops import actions as workshops
+from convenor.workshops.models import Segment, Session
+
+spec = json.loads(sys.argv[1])
+user = User.objects.get(email=spec["email"])
+programme = programmes.create_programme(user, name=spec["programme"], ground_rules="Be kind.")
+session = workshops.create_session(
+    programme, user, title=spec["title"], starts_on=date.today() + timedelta(days=1),
+    start_time=time(10, 0), time_zone="Europe/London", duration_minutes=90,
+    format=Session.Format.ONLINE, video_url_template="https://meet.example.org/{room}",
+)
+for position, (title, kind, prompts) in enumerate(spec["segments"]):
+    Segment.objects.create(
+        session=session, position=position, title=title, kind=kind, duration_minutes=15,
+        prompts=prompts,
+    )
+people = []
+for name, organisation, sector in spec["people"]:
+    person = programmes.add_participant(
+        programme, user, display_name=name, organisation=organisation, sector=sector
+    )
+    token = programmes.issue_personal_invite(person, user).token
+    people.append({"name": name, "invite": reverse("programmes:invite_redeem", args=[token])})
+print(json.dumps({
+    "people": people,
+    "live": reverse("live:session", args=[programme.pk, session.pk]),
+    "console": reverse("live:console", args=[programme.pk, session.pk]),
+}))
+"""
+
+SEGMENTS = [
+    ("Plenary: what is resonating?", "plenary", "Speak up or add your thoughts to the chat."),
+    ("Where do our challenges sit?", "cynefin_board", "Place a challenge you face."),
+    ("Empathy map", "empathy_map", f"Persona: {PERSONA}\nWhat do they see and hear?"),
+]
+
+
+def seed(server: Server, programme: str, title: str) -> SeededSession:
+    """The programme, three invited people and a session of the three board segments, written
+    into the server's database (as live_helpers.seed_live_session does for its session)."""
+    database = server.log.parent / "browser.sqlite3"
+    assert database.exists(), f"the browser server's database is not at {database}"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("CONVENOR_", "REDIS_", "DATABASE_", "EMAIL_"))
+    }
+    env.update(DJANGO_SETTINGS_MODULE="convenor.settings", DATABASE_URL=f"sqlite:///{database}")
+    spec = {
+        "email": server.email,
+        "programme": programme,
+        "title": title,
+        "segments": SEGMENTS,
+        "people": PEOPLE,
+    }
+    done = subprocess.run(  # noqa: S603 (our own interpreter, fixed script)
+        [sys.executable, "-c", _SEED, json.dumps(spec)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, f"seeding failed:\n{done.stdout}{done.stderr}"
+    made = json.loads(done.stdout.strip().splitlines()[-1])
+    people = [
+        Person(name, organisation, sector, entry["invite"])
+        for (name, organisation, sector), entry in zip(PEOPLE, made["people"], strict=True)
+    ]
+    return SeededSession(programme, title, people, made["live"], made["console"])
+
+
+def take_part(page: Page) -> Locator:
+    return page.get_by_role("region", name="Take part")
+
+
+def activity(console: Page) -> Locator:
+    return console.get_by_role("region", name="Activity", exact=True)
+
+
+def check_both_widths(check: PageChecker, page: Page, name: str) -> None:
+    """axe-core at the page's own width and at the other one (phone or desktop)."""
+    size = page.viewport_size
+    assert size is not None
+    first, second = (PHONE, DESKTOP) if size["width"] <= PHONE["width"] else (DESKTOP, PHONE)
+    check(page, f"{name} at {first['width']} px")
+    page.set_viewport_size(second)  # type: ignore[arg-type]
+    check(page, f"{name} at {second['width']} px")
+    page.set_viewport_size(first)  # type: ignore[arg-type]
+
+
+def test_the_three_boards_live_and_accessible(
+    contexts: Contexts, server: Server, check_page: PageChecker
+) -> None:
+    seeded = seed(server, f"Boards cohort {secrets.token_hex(3)}", "Making sense together")
+    rhea, tomas, kemi = seeded.people
+    quiet = PageChecker(axe=False)  # the join pages are checked by the flows tests
+
+    host = PointerDriver(contexts.new_page("facilitator", DESKTOP))
+    flows.sign_in(host, server, quiet)
+    desk = PointerDriver(contexts.new_page(rhea.name, DESKTOP))
+    phone = PointerDriver(contexts.new_page(tomas.name, PHONE))
+    third = PointerDriver(contexts.new_page(kemi.name, DESKTOP))
+    for driver, person in ((desk, rhea), (phone, tomas), (third, kemi)):
+        join(driver, person, seeded, quiet)
+    console = host.page
+    console.goto(seeded.console_path)
+    flows.heading(console, f"Console: {seeded.title}")
+    pages = {rhea.name: desk.page, tomas.name: phone.page, kemi.name: third.page}
+    for page in pages.values():
+        mark_page(page)
+
+    # --- Plenary stream ---------------------------------------------------------------------
+    command(console, "Start the next segment", f"Started “{SEGMENTS[0][0]}”.")
+    for page in pages.values():
+        expect(take_part(page)).to_contain_text("Speak up or put it in the chat")
+    desk.fill(take_part(desk.page).get_by_label("Your post"), "We keep treating complex as simple.")
+    desk.activate(take_part(desk.page).get_by_role("button", name="Post"))
+    expect(take_part(desk.page).get_by_role("status").first).to_have_text("Posted.")
+    mine = take_part(phone.page).get_by_role("listitem").filter(has_text="complex as simple")
+    expect(mine).to_have_count(1)
+    agree = mine.get_by_role("button", name=re.compile(r"^Agree"))
+    expect(agree).to_have_attribute("aria-pressed", "false")
+    phone.activate(agree)
+    expect(
+        take_part(phone.page)
+        .get_by_role("listitem")
+        .filter(has_text="complex as simple")
+        .get_by_role("button", name=re.compile(r"^Agree"))
+    ).to_have_attribute("aria-pressed", "true")
+    expect(activity(console)).to_contain_text("Agree 1")
+    activity(console).get_by_role("button", name="Pin to the top").click()
+    expect(take_part(desk.page)).to_contain_text("Pinned")
+    # Under the Chatham House rule nobody's name is on a post, the author's own says "You".
+    expect(take_part(desk.page).get_by_role("listitem").first).to_contain_text("You")
+    expect(take_part(phone.page)).not_to_contain_text(rhea.name)
+    expect(activity(console)).not_to_contain_text(rhea.name)
+    check_both_widths(check_page, console, "console with the plenary stream")
+    check_both_widths(check_page, phone.page, "participant page with the plenary stream")
+
+    # --- Cynefin board ----------------------------------------------------------------------
+    command(console, "Start the next segment", f"Started “{SEGMENTS[1][0]}”.")
+    expect(take_part(desk.page)).to_contain_text("Cynefin board")
+    part = take_part(desk.page)
+    desk.fill(part.get_by_label("A situation you face"), "Joining up data across partners")
+    part.get_by_label("Where it sits").select_option("complicated")
+    desk.activate(part.get_by_role("button", name="Place it"))
+    board = take_part(phone.page)
+    expect(board).to_contain_text("1 item on the board: 0 clear, 1 complicated")
+    item = board.get_by_role("listitem").filter(has_text="Joining up data")
+    item.get_by_label("Suggest moving it to").select_option("complex")
+    phone.activate(item.get_by_role("button", name="Suggest"))
+    expect(take_part(desk.page)).to_contain_text("Suggested moves: 1 to Complex")
+    own = take_part(desk.page).get_by_role("listitem").filter(has_text="Joining up data")
+    own.get_by_label("Move it to").select_option("complex")
+    desk.activate(own.get_by_role("button", name="Move"))
+    expect(take_part(phone.page)).to_contain_text(
+        "1 item on the board: 0 clear, 0 complicated, 1 complex"
+    )
+    complex_list = take_part(phone.page).get_by_role("region", name=re.compile(r"^Complex"))
+    expect(complex_list).to_contain_text("Joining up data")
+    check_both_widths(check_page, console, "console with the Cynefin board")
+    check_both_widths(check_page, desk.page, "participant page with the Cynefin board")
+
+    # --- Empathy map ------------------------------------------------------------------------
+    command(console, "Start the next segment", f"Started “{SEGMENTS[2][0]}”.")
+    expect(take_part(phone.page)).to_contain_text("start breakout groups first")
+    console.get_by_label("People per room (3 to 8)").fill("3")
+    console.get_by_role("button", name="Start breakout rooms").click()
+    mine_heading = re.compile(r"^Your group's map \(group \d+\)$")
+    for page in pages.values():
+        expect(take_part(page).get_by_role("heading", name=mine_heading)).to_be_visible()
+    part = take_part(phone.page)
+    part.get_by_label("Which part of the map").select_option("thinks_feels")
+    phone.fill(part.get_by_label("Your note"), "Worried about being judged")
+    phone.activate(part.get_by_role("button", name="Add the note"))
+    feels = (
+        take_part(desk.page)
+        .locator(".empathy-area")
+        .filter(has=desk.page.get_by_role("heading", name=re.compile(r"^Thinks and feels")))
+    )
+    expect(feels).to_contain_text("Worried about being judged")
+    expect(activity(console)).to_contain_text("Worried about being judged")
+    expect(take_part(desk.page)).to_contain_text(f"Empathy map: {PERSONA}")
+    check_both_widths(check_page, console, "console with the empathy maps")
+    check_both_widths(check_page, phone.page, "participant page with the empathy map")
+    view = take_part(phone.page).get_by_role("link", name=re.compile("^Every group's map"))
+    phone.activate(view)
+    flows.heading(phone.page, f"Empathy maps: {PERSONA}")
+    combined = phone.page.get_by_role("region", name="Every group together")
+    expect(combined).to_contain_text("Worried about being judged")
+    check_both_widths(check_page, phone.page, "empathy maps' plenary view")
+
+    for name in (rhea.name, kemi.name):
+        assert_not_reloaded(pages[name], name)
+    contexts.assert_no_errors()
+    assert len(check_page.checked) == 14, check_page.checked
