@@ -181,6 +181,7 @@ class ItemView:
     author: str | None
     suggestions: list[SuggestionCount]
     can_move: bool
+    # The domain this viewer suggested for it (its label), if any.
     my_suggestion: str | None
     # The domains it could go to (all but its own), for the move and suggest selects.
     elsewhere: list[tuple[str, str]]
@@ -232,7 +233,7 @@ def board_for(session: Session, viewer: Membership | None) -> list[DomainView]:
                 viewer is not None
                 and may_move(item, viewer)
                 and (viewer.participant is not None or viewer.can_edit),
-                mine.get(item.pk),
+                str(labels[mine[item.pk]]) if item.pk in mine else None,
                 [(key, str(labels[key])) for key in Domain.values if key != item.domain],
             )
         )

@@ -189,7 +189,8 @@ def test_anyone_suggests_a_move_and_the_board_shows_the_counts(
     assert list(CynefinSuggestion.objects.values_list("domain", flat=True)) == ["chaotic"]
     page = region(participant_client, session)
     assert "Suggested moves: 1 to Chaotic." in page
-    assert "You suggested moving it." in page
+    assert "You suggested moving it to Chaotic." in page
+    assert '<option value="chaotic" selected>' in page
     assert f'id="cynefin-suggest-{item.pk}"' in page
 
 
