@@ -132,10 +132,3 @@ async def test_bad_messages_are_refused_with_nothing_changed(
     await watcher.send_json_to({"type": "reflection.hide", "item": mine})
     assert "no such shared contribution" in (await until(watcher, "error"))["message"]
     assert await db(stored)() == before
-
-
-async def test_outsiders_cannot_open_the_socket(
-    session: Session, stranger: Participant, connect: Any, cookie_of: Any
-) -> None:
-    # Another programme's participant never gets a socket to send a reflection over.
-    assert await connect(session, await cookie_of(stranger), hello=False) == 4404
