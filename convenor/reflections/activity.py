@@ -33,6 +33,10 @@ from convenor.reflections.models import (
 from convenor.workshops.models import Segment, Session
 
 Kind = Segment.Kind
+CONSOLE_TITLES: dict[str, str] = {
+    Reflection.Kind.TRY: "Where people might try this out",
+    Reflection.Kind.COMMITMENT: "Commitments: one practical thing before next time",
+}
 # Room for surrounding spaces, which are trimmed before the real limit is checked.
 _SLACK = 50
 
@@ -149,6 +153,7 @@ def _question_context(membership: Membership, session: Session, segment: Segment
     kind = actions.QUESTION_OF[segment.kind]
     context: dict[str, Any] = {
         "question": Reflection.Kind(kind).label,
+        "console_title": CONSOLE_TITLES[kind],
         "kind": kind,
         "text_max": TEXT_MAX,
         "counts": actions.counts(session, kind),
@@ -306,8 +311,8 @@ def _markdown(session: Session) -> list[str]:
     data = _build(session)
     lines: list[str] = []
     for key, title in (
-        ("where_to_try", "Where people might try this out"),
-        ("commitments", "Commitments: one practical thing before next time"),
+        ("where_to_try", CONSOLE_TITLES[Reflection.Kind.TRY]),
+        ("commitments", CONSOLE_TITLES[Reflection.Kind.COMMITMENT]),
     ):
         section = data[key]
         if not section["written"]:

@@ -395,3 +395,17 @@ def test_commitments_come_back_at_the_next_session(
     ]
     assert "Private note" not in record_markdown(later)
     assert "2 answered: 1 done, 0 partly, 1 not yet." in record_markdown(later)
+
+    # A facilitator can take a shared note off the list, and put it back.
+    note = FollowUp.objects.get(commitment=mine)
+    host = as_host(later.programme)
+    perform(later, host, "reflection.hide", {"item": str(note.pk)})
+    assert actions.shared_follow_ups(later) == []
+    assert "A group starts in May" not in record_markdown(later)
+    private_note = FollowUp.objects.get(commitment=theirs)
+    before = state()
+    with pytest.raises(ActivityError, match="no such shared contribution"):
+        perform(later, host, "reflection.hide", {"item": str(private_note.pk)})
+    assert state() == before
+    perform(later, host, "reflection.hide", {"item": str(note.pk), "hidden": 0})
+    assert actions.shared_follow_ups(later) == [note]
