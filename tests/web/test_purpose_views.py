@@ -386,3 +386,13 @@ def test_a_merge_records_the_drafts_it_started_from(
     purpose = CohortPurpose.objects.get(session=session)
     assert purpose.what == "Walk and talk"
     assert set(purpose.sources.all()) == {ours, theirs}
+
+
+def test_the_participant_home_page_shows_the_agreed_statement(
+    session: Session, rooms: Rooms, participant: Participant, participant_client: Client
+) -> None:
+    home = reverse("programmes:participant_home", args=[session.programme_id])
+    assert "Our common purpose so far" not in participant_client.get(home).content.decode()
+    _agree(session, rooms, participant)
+    page = participant_client.get(home).content.decode()
+    assert "Our common purpose so far" in page and "Move more" in page
