@@ -18,6 +18,7 @@ from convenor.boards.common import check_open, check_segment, clean_text, md_tex
 from convenor.boards.models import (
     MAX_POST_CHARS,
     MAX_PROMPT_CHARS,
+    EmpathyNote,
     PlenaryPost,
     PlenaryPrompt,
     PlenaryReaction,
@@ -202,6 +203,8 @@ def panel_context(membership: Membership, session: Session, segment: Segment) ->
         "plenary_visible": sum(1 for view in posts if not view.post.hidden),
         "plenary_max": MAX_POST_CHARS,
         "plenary_prompt_max": MAX_PROMPT_CHARS,
+        # The groups' empathy maps are often what a plenary talks about: link to them.
+        "plenary_empathy_maps": EmpathyNote.objects.filter(session=session, hidden=False).exists(),
     }
 
 

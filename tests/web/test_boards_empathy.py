@@ -384,6 +384,23 @@ def test_participants_see_their_groups_map_and_the_facilitator_every_map(
     assert 'value="empathy.hide"' in text and 'id="empathy-persona"' in text
 
 
+def test_a_later_plenary_links_to_the_maps(
+    session: Session,
+    mapping: Segment,
+    breakout: Round,
+    participant: Participant,
+    participant_client: Client,
+) -> None:
+    talk = Segment.objects.create(
+        session=session, position=1, title="Plenary", kind="plenary", duration_minutes=5
+    )
+    live_actions.do_start_segment(session, None, talk)
+    link = reverse("boards:empathy_plenary", args=[session.programme_id, session.pk])
+    assert link not in region(participant_client, session)  # no maps yet
+    add(session, participant, mapping, group_of(breakout, participant), "sees", "A note")
+    assert link in region(participant_client, session)
+
+
 def test_someone_in_no_group_is_told_so(
     session: Session,
     mapping: Segment,
