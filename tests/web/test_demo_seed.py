@@ -1,20 +1,27 @@
 """The demo seed: the data it makes, and that running it again resets rather than duplicates."""
 
 import re
+from collections.abc import Callable
 from datetime import date
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.urls import reverse
 
 from convenor.accounts.models import User
+from convenor.live import actions as live_actions
+from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Invite, Participant, Programme
+from convenor.purpose.actions import count_words
+from convenor.purpose.activity import agreed_so_far
 from convenor.reflections.actions import commitments_to_review, shared_reflections
 from convenor.reflections.models import Reflection
 from convenor.workshops.management.commands.seed_demo import (
     DEMO_EMAIL,
     DEMO_PASSWORD,
+    FIRST_PURPOSE,
     FIRST_SESSION_COMMITMENTS,
     PRINTED_INVITES,
     PROGRAMME_NAME,
@@ -99,6 +106,36 @@ def test_first_session_commitments_come_back_at_the_reference_session() -> None:
         assert again.session == first
         assert again.text == next(t for i, t, _ in FIRST_SESSION_COMMITMENTS if i == index)
     assert second.segments.filter(kind="welcome").exists()
+
+
+def test_the_first_sessions_agreed_purpose_is_shown_at_the_second() -> None:
+    seed()
+    programme = Programme.objects.get(name=PROGRAMME_NAME)
+    first, second = programme.sessions.order_by("starts_at")[:2]
+    agreed = agreed_so_far(programme, second)
+    assert agreed is not None and agreed.session == first and agreed.agreed_at is not None
+    assert (agreed.what, agreed.why, agreed.benefits) == FIRST_PURPOSE
+    assert sum(count_words(part) for part in FIRST_PURPOSE) <= 40
+    assert agreed.answers.count() == 5 and agreed.session.purpose_measures.count() == 2
+    # Nothing agreed before the first session itself.
+    assert agreed_so_far(programme, first) is None
+
+
+def test_the_reference_sessions_welcome_shows_both(
+    as_participant: Callable[[Client, Participant], Client],
+) -> None:
+    seed()
+    programme = Programme.objects.get(name=PROGRAMME_NAME)
+    second = programme.sessions.order_by("starts_at")[1]
+    welcome = second.segments.get(kind="welcome")
+    live_actions.do_start_segment(second, User.objects.get(email=DEMO_EMAIL), welcome)
+    person = Participant.objects.get(programme=programme, external_id="p01")
+    agreed = programme_actions.agree_ground_rules(person)
+    browser = as_participant(Client(), agreed)
+    page = browser.get(reverse("live:activity_part", args=[programme.pk, second.pk]))
+    body = page.content.decode()
+    assert FIRST_PURPOSE[0] in body
+    assert FIRST_SESSION_COMMITMENTS[0][1] in body and "How did it go?" in body
 
 
 def test_printed_invite_links_work() -> None:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from convenor.accounts.models import User
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
+from convenor.purpose import actions as purpose_actions
 from convenor.reflections import actions as reflection_actions
 from convenor.workshops import actions
 from convenor.workshops.models import Segment, Session
@@ -147,6 +148,20 @@ FIRST_SESSION_TRY = [
 ]
 
 
+# A first common purpose the cohort agreed at the first session (36 words of the 40 allowed),
+# with how they said they would measure progress; it is shown at the second session's welcome.
+FIRST_PURPOSE = (
+    "Help more people in our priority neighbourhoods to be active in ways that suit them.",
+    "Inactivity follows inequality, and none of us can change that on our own.",
+    "Better health, and fewer people falling through the gaps between our services.",
+)
+FIRST_PURPOSE_ANSWERS = [(0, "agree"), (4, "agree"), (9, "live_with"), (13, "agree"), (19, "agree")]
+FIRST_PURPOSE_MEASURES = [
+    (9, "How many people from the priority neighbourhoods join a regular activity each quarter."),
+    (22, "What residents tell us about what got in their way, asked the same way each year."),
+]
+
+
 def monthly_dates(today: date, count: int, weekday: int = calendar.THURSDAY) -> list[date]:
     """The second `weekday` of each of the `count` months after today's."""
     days = []
@@ -179,6 +194,7 @@ class Command(BaseCommand):
             programme, people = self._programme(user)
             sessions = self._sessions(programme, user)
             self._reflections(sessions[0], people)
+            self._purpose(sessions[0], people)
             invites = [
                 (person, programme_actions.issue_personal_invite(person, user).token)
                 for person in (people[i] for i in PRINTED_INVITES)
@@ -188,8 +204,8 @@ class Command(BaseCommand):
             f'Demo programme "{programme.name}": {len(people)} people in {organisations} '
             f"organisations, {len(sessions)} monthly sessions "
             f"(the second built from the reference workshop template; "
-            f"{len(FIRST_SESSION_COMMITMENTS)} people's commitments from the first come back "
-            f"at its welcome).\n"
+            f"the common purpose agreed at the first and {len(FIRST_SESSION_COMMITMENTS)} "
+            f"people's commitments from it come back at its welcome).\n"
         )
         self.stdout.write("Facilitator sign-in:")
         self.stdout.write(f"  {base}{reverse('accounts:login')}")
@@ -275,6 +291,17 @@ class Command(BaseCommand):
                 reflection_actions.do_save_reflection(
                     session, people[index], segments[kind], text, shared
                 )
+
+    def _purpose(self, session: Session, people: list[Participant]) -> None:
+        """A common purpose agreed at the first session, through the purpose app's own actions."""
+        what, why, benefits = FIRST_PURPOSE
+        purpose_actions.do_merge(session, what, why, benefits)
+        purpose_actions.do_open_check(session)
+        for index, choice in FIRST_PURPOSE_ANSWERS:
+            purpose_actions.do_answer(session, people[index], choice)
+        for index, text in FIRST_PURPOSE_MEASURES:
+            purpose_actions.do_add_measure(session, people[index], text)
+        purpose_actions.do_close_check(session, agreed=True)
 
     def _invite_path(self, token: str) -> str:
         try:
