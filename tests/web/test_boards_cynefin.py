@@ -15,8 +15,9 @@ from convenor.activities.registry import ActivityError
 from convenor.boards import cynefin
 from convenor.boards.models import CynefinItem, CynefinSuggestion
 from convenor.live import actions as live_actions
-from convenor.live.events import current_seq
+from convenor.live.events import current_seq, events_after
 from convenor.live.models import LiveEvent
+from convenor.live.state import apply_event, snapshot
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.access import Membership
 from convenor.programmes.models import Participant, Programme
@@ -243,6 +244,24 @@ def test_the_author_or_a_facilitator_moves_an_item_and_met_suggestions_go(
     perform(session, host, "cynefin.move", {"item": str(item.pk), "domain": "unsure"})
     item.refresh_from_db()
     assert item.domain == "unsure"
+
+
+def test_board_events_keep_the_live_state_consistent(
+    session: Session, board: Segment, participant: Participant, other: Participant
+) -> None:
+    before = snapshot(session)
+    item = place(session, other, board, "A situation", "clear")
+    cynefin.do_cynefin_suggest(item, participant, "complex")
+    cynefin.do_cynefin_move(item, as_member(session.programme), "complex")
+    cynefin.do_cynefin_hide(item, True)
+    written = events_after(session, before["seq"])
+    assert written is not None
+    kinds = [e["kind"] for e in written]
+    assert kinds == ["board.posted", "board.suggested", "board.moved", "board.hidden"]
+    state = before
+    for event in written:
+        state = apply_event(state, event)
+    assert state == snapshot(session)
 
 
 def test_only_facilitators_hide_and_hidden_items_leave_the_counts(

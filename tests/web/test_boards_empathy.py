@@ -16,8 +16,9 @@ from convenor.activities.registry import ActivityError
 from convenor.boards import empathy
 from convenor.boards.models import EmpathyNote, EmpathyPersona
 from convenor.live import actions as live_actions
-from convenor.live.events import current_seq
+from convenor.live.events import current_seq, events_after
 from convenor.live.models import GroupMember, LiveEvent, RoomGroup, Round
+from convenor.live.state import apply_event, snapshot
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.access import Membership
 from convenor.programmes.models import Participant, Programme
@@ -323,6 +324,24 @@ def test_only_facilitators_hide_notes_and_hidden_notes_leave_every_participant_v
     assert "Something to take down" in console and "Hidden from participants" in console
     perform(session, as_member(session.programme), "empathy.unhide", {"note": str(note.pk)})
     assert "Something to take down" in region(participant_client, session)
+
+
+def test_map_events_keep_the_live_state_consistent(
+    session: Session, mapping: Segment, breakout: Round, participant: Participant
+) -> None:
+    before = snapshot(session)
+    note = add(session, participant, mapping, group_of(breakout, participant), "does", "Waits")
+    empathy.do_empathy_hide(note, True)
+    empathy.do_empathy_persona(mapping, "A young carer")
+    empathy.do_empathy_remove(note, participant)
+    written = events_after(session, before["seq"])
+    assert written is not None
+    kinds = [e["kind"] for e in written]
+    assert kinds == ["empathy.added", "empathy.hidden", "empathy.persona", "empathy.removed"]
+    state = before
+    for event in written:
+        state = apply_event(state, event)
+    assert state == snapshot(session)
 
 
 def test_the_facilitator_names_the_persona(

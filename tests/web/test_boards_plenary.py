@@ -20,8 +20,9 @@ from convenor.activities.registry import ActivityError
 from convenor.boards import plenary
 from convenor.boards.models import PlenaryPost, PlenaryPrompt, PlenaryReaction
 from convenor.live import actions as live_actions
-from convenor.live.events import current_seq
+from convenor.live.events import current_seq, events_after
 from convenor.live.models import LiveEvent
+from convenor.live.state import apply_event, snapshot
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.access import Membership
 from convenor.programmes.models import Participant, Programme
@@ -196,6 +197,30 @@ def test_an_archived_programme_takes_no_posts_or_moderation(
         plenary.do_plenary_hide(made, True)
     refused(session, as_member(programme), "plenary.pin", {"post": str(made.pk)}, "archived")
     assert state(session) == before
+
+
+def test_stream_events_keep_the_live_state_consistent(
+    session: Session, stream: Segment, participant: Participant, other: Participant
+) -> None:
+    before = snapshot(session)
+    made = post(session, other, stream, "A thought")
+    plenary.do_plenary_react(made, participant, "more", True)
+    plenary.do_plenary_pin(made, True)
+    plenary.do_plenary_hide(made, True)
+    plenary.do_plenary_prompt(stream, "New prompt")
+    written = events_after(session, before["seq"])
+    assert written is not None
+    assert [e["kind"] for e in written] == [
+        "plenary.posted",
+        "plenary.reacted",
+        "plenary.pinned",
+        "plenary.hidden",
+        "plenary.prompted",
+    ]
+    state = before
+    for event in written:
+        state = apply_event(state, event)
+    assert state == snapshot(session)
 
 
 def test_facilitators_do_not_post(session: Session, stream: Segment) -> None:
