@@ -22,6 +22,7 @@ from convenor.activities.registry import (
 )
 from convenor.live.commands import Field
 from convenor.programmes.access import Membership
+from convenor.programmes.models import Participant
 from convenor.reflections import actions
 from convenor.reflections.models import (
     FEEDBACK_TEXT_MAX,
@@ -41,7 +42,7 @@ CONSOLE_TITLES: dict[str, str] = {
 _SLACK = 50
 
 
-def _participant(membership: Membership) -> Any:
+def _participant(membership: Membership) -> Participant:
     if membership.participant is None:  # the role check has already refused facilitators
         raise ActivityError("Only participants can do this.")
     return membership.participant
