@@ -134,15 +134,29 @@ def activity(console: Page) -> Locator:
     return console.get_by_role("region", name="Activity", exact=True)
 
 
-def check_both_widths(check: PageChecker, page: Page, name: str) -> None:
-    """axe-core at the page's own width and at the other one (phone or desktop)."""
+def check_both_widths(
+    check: PageChecker, page: Page, name: str, failures: list[str] | None = None
+) -> None:
+    """axe-core at the page's own width and at the other one (phone or desktop).
+
+    With `failures`, what the checks find is collected there instead of stopping the test, so
+    one finding outside the boards (the console's run-sheet table, see below) does not hide the
+    boards' own checks that come after it; the test still fails at its end.
+    """
     size = page.viewport_size
     assert size is not None
     first, second = (PHONE, DESKTOP) if size["width"] <= PHONE["width"] else (DESKTOP, PHONE)
-    check(page, f"{name} at {first['width']} px")
-    page.set_viewport_size(second)  # type: ignore[arg-type]
-    check(page, f"{name} at {second['width']} px")
-    page.set_viewport_size(first)  # type: ignore[arg-type]
+    try:
+        for viewport in (first, second):
+            page.set_viewport_size(viewport)  # type: ignore[arg-type]
+            try:
+                check(page, f"{name} at {viewport['width']} px")
+            except AssertionError as found:
+                if failures is None:
+                    raise
+                failures.append(str(found))
+    finally:
+        page.set_viewport_size(first)  # type: ignore[arg-type]
 
 
 def test_the_three_boards_live_and_accessible(
@@ -163,6 +177,9 @@ def test_the_three_boards_live_and_accessible(
     console.goto(seeded.console_path)
     flows.heading(console, f"Console: {seeded.title}")
     pages = {rhea.name: desk.page, tomas.name: phone.page, kemi.name: third.page}
+    # The console at 360 px: its run-sheet table (convenor/live, not the boards) scrolls inside
+    # itself with nothing focusable in it, which axe-core reports; collected, asserted last.
+    console_found: list[str] = []
     for page in pages.values():
         mark_page(page)
 
@@ -193,7 +210,7 @@ def test_the_three_boards_live_and_accessible(
     expect(take_part(desk.page).get_by_role("listitem").first).to_contain_text("You")
     expect(take_part(phone.page)).not_to_contain_text(rhea.name)
     expect(activity(console)).not_to_contain_text(rhea.name)
-    check_both_widths(check_page, console, "console with the plenary stream")
+    check_both_widths(check_page, console, "console with the plenary stream", console_found)
     check_both_widths(check_page, phone.page, "participant page with the plenary stream")
 
     # --- Cynefin board ----------------------------------------------------------------------
@@ -217,7 +234,7 @@ def test_the_three_boards_live_and_accessible(
     )
     complex_list = take_part(phone.page).get_by_role("region", name=re.compile(r"^Complex"))
     expect(complex_list).to_contain_text("Joining up data")
-    check_both_widths(check_page, console, "console with the Cynefin board")
+    check_both_widths(check_page, console, "console with the Cynefin board", console_found)
     check_both_widths(check_page, desk.page, "participant page with the Cynefin board")
 
     # --- Empathy map ------------------------------------------------------------------------
@@ -240,7 +257,7 @@ def test_the_three_boards_live_and_accessible(
     expect(feels).to_contain_text("Worried about being judged")
     expect(activity(console)).to_contain_text("Worried about being judged")
     expect(take_part(desk.page)).to_contain_text(f"Empathy map: {PERSONA}")
-    check_both_widths(check_page, console, "console with the empathy maps")
+    check_both_widths(check_page, console, "console with the empathy maps", console_found)
     check_both_widths(check_page, phone.page, "participant page with the empathy map")
     view = take_part(phone.page).get_by_role("link", name=re.compile("^Every group's map"))
     phone.activate(view)
@@ -252,4 +269,5 @@ def test_the_three_boards_live_and_accessible(
     for name in (rhea.name, kemi.name):
         assert_not_reloaded(pages[name], name)
     contexts.assert_no_errors()
+    assert not console_found, "\n".join(console_found)
     assert len(check_page.checked) == 14, check_page.checked
