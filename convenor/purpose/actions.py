@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from convenor.activities.registry import ActivityError
@@ -22,7 +23,7 @@ from convenor.purpose.models import (
     GroupDraft,
     Measure,
 )
-from convenor.workshops.models import Session
+from convenor.workshops.models import Segment, Session
 
 MAX_WORDS = 40
 MAX_REASON_CHARS = 500
@@ -91,8 +92,14 @@ def clean_texts(what: str, why: str, benefits: str) -> Texts:
 
 
 def drafting_round(session: Session) -> Round | None:
-    """The breakout round whose groups draft: the open one, else the most recent one."""
-    rounds = Round.objects.filter(session=session, kind=Round.Kind.BREAKOUT)
+    """The breakout round whose groups draft: the open one, else the most recent one.
+
+    Only rounds started during a common purpose segment (or while no segment ran) count: the
+    empathy map's breakout groups, earlier in the same session, are not drafting groups.
+    """
+    rounds = Round.objects.filter(session=session, kind=Round.Kind.BREAKOUT).filter(
+        Q(segment__isnull=True) | Q(segment__kind=Segment.Kind.COMMON_PURPOSE)
+    )
     found = rounds.filter(ended_at__isnull=True).first()
     if found is None:
         found = rounds.order_by("-started_at").first()

@@ -19,7 +19,7 @@ from convenor.programmes.models import Participant, Programme
 from convenor.purpose import actions
 from convenor.purpose.actions import count_words
 from convenor.purpose.models import Answer, CohortPurpose, DraftVersion, GroupDraft, Measure
-from convenor.workshops.models import Session
+from convenor.workshops.models import Segment, Session
 
 FORTY = " ".join(f"w{i}" for i in range(40))
 
@@ -228,6 +228,36 @@ def test_the_most_recent_round_keeps_drafting_after_it_ends(
     save(session, participant, rooms.mine, what="During")
     live_actions.do_end_round(rooms.round, facilitator)
     assert save(session, participant, rooms.mine, rev=1, what="After").rev == 2
+
+
+def test_an_earlier_segments_breakout_groups_do_not_draft(
+    session: Session, participant: Participant, facilitator: User
+) -> None:
+    """The empathy map's rooms, ended before the common purpose segment starts, are not the
+    drafting rooms: drafting waits for the purpose segment's own breakout groups."""
+    empathy, purpose = (
+        Segment.objects.create(
+            session=session, position=n, title=title, kind=kind, duration_minutes=15
+        )
+        for n, (title, kind) in enumerate(
+            [("Empathy map", Segment.Kind.EMPATHY_MAP), ("Purpose", Segment.Kind.COMMON_PURPOSE)]
+        )
+    )
+    live_actions.do_start_segment(session, facilitator, empathy)
+    earlier = breakout(session, facilitator, participant)
+    assert actions.drafting_round(session) is None
+    live_actions.do_end_round(earlier.round, facilitator)
+    live_actions.do_start_segment(session, facilitator, purpose)
+    assert actions.drafting_round(session) is None
+    before = state()
+    with pytest.raises(ActivityError, match="no such breakout group"):
+        save(session, participant, earlier.mine, what="Lost when the purpose rooms open")
+    assert state() == before
+
+    drafting = live_actions.do_start_round(session, facilitator, kind="breakout", rooms=2, seed=3)
+    assert actions.drafting_round(session) == drafting
+    mine = drafting.groups.get(members=participant)
+    assert save(session, participant, mine, what="Kept").round == drafting
 
 
 def test_sharing_is_for_the_groups_members(
