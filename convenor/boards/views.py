@@ -12,7 +12,8 @@ from convenor.programmes.access import get_session_for_member, participant_must_
 @participant_must_agree
 def empathy_plenary(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     """Every group's empathy map side by side and all of them combined, for everyone in the
-    session (hidden notes left out for all: this page is often on a shared screen)."""
+    session (hidden notes left out for all: this page is often on a shared screen). The page
+    follows the session's events; `?part=1` is the maps alone, for live.js to re-fetch."""
     membership, session = get_session_for_member(request, programme_id, session_id)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
@@ -30,4 +31,10 @@ def empathy_plenary(request: HttpRequest, programme_id: UUID, session_id: UUID) 
         "combined": empathy.combined(maps),
         "no_groups": empathy.NO_GROUPS if empathy.map_round(session) is None else "",
     }
+    if request.GET.get("part"):
+        # The maps alone, re-fetched by live.js whenever an activity event arrives.
+        return render(request, "boards/_empathy_plenary_body.html", context)
+    query = request.GET.copy()
+    query["part"] = "1"
+    context["part_url"] = f"{request.path}?{query.urlencode()}"
     return render(request, "boards/empathy_plenary.html", context)

@@ -458,6 +458,13 @@ def test_the_plenary_view_shows_maps_side_by_side_and_combined(
     assert participant_client.post(url).status_code == 405
     assert "no such empathy map" in plenary_view(participant_client, session, f"?segment={NIL}")
     assert "no such empathy map" in plenary_view(participant_client, session, "?segment=bad")
+    # The page follows the session's events: live.js re-fetches the maps alone.
+    assert f'data-ws-path="/ws/live/{session.pk}/"' in page
+    assert f'data-part="{url}?part=1"' in page
+    part = participant_client.get(url, {"part": "1", "segment": str(mapping.pk)})
+    check_response(part)
+    body = part.content.decode()
+    assert "<html" not in body and "Note one" in body and "Note two" in body
 
 
 def test_the_plenary_view_is_closed_to_outsiders_and_unagreed_participants(
