@@ -118,8 +118,9 @@ def details(out: Outcome) -> str:
     frames = ", ".join(f"{name} {count}" for name, count in out.frames.items())
     parts.append(f"  server CPU: {cpu}; frames received: {frames}")
     parts.append(
-        f"  round partial fetches after the click: {len(out.round_fetch_ms)}, "
-        f"p50/p95/p99 {percentiles(out.round_fetch_ms)} ms (request to response)"
+        f"  round regions pushed with the event: {out.pushed}; round partial fetches after "
+        f"the click: {len(out.round_fetch_ms)}, p50/p95/p99 {percentiles(out.round_fetch_ms)} "
+        f"ms (request to response)"
     )
     parts.append(
         f"  breakout rooms of 4: assignment p50/p95/p99 {percentiles(out.breakout_ms)} ms "

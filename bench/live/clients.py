@@ -1,11 +1,12 @@
 """Simulated browsers for the live-session benchmark, all in one asyncio process.
 
 Each participant does what live.js does in a real tab: one WebSocket that says hello, applies
-events in order, and after an event that touches a region of its page waits 50-300 ms (live.js
-spreads a crowd's requests that way) and fetches that region's partial over HTTP, one request
-per region at a time; a heartbeat every 25 s. A participant "has its assignment" when the
-round partial it fetched names every partner the round_started event put it with (for a
-breakout room, the notes form in that partial also gives the room's id and notes rev).
+events in order, and after an event that touches a region of its page shows the region's HTML
+when the event came with it (a round's groups are pushed to their members), or else waits
+50-300 ms (live.js spreads a crowd's requests that way) and fetches that region's partial over
+HTTP, one request per region at a time; a heartbeat every 25 s. A participant "has its
+assignment" when the round region it was sent or fetched names every partner the round event
+put it with (for a breakout room, the notes form in it also gives the room's id and notes rev).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class Browser:
     # (path, moment the request went out, seconds until the whole response was in)
     fetch_log: list[tuple[str, float, float]] = field(default_factory=list)
     messages: int = 0
+    pushed: int = 0  # regions that came rendered with their event (no request)
     pinging: bool = True
 
     @property
@@ -144,7 +146,7 @@ class Browser:
                 self._apply(event, http)
             self.last_seq = max(self.last_seq or 0, message["seq"])
         elif kind == "event":
-            self._apply(message["event"], http)
+            self._apply(message["event"], http, message.get("html"))
         elif kind == "pong":
             self.pongs.put_nowait(message)
         elif kind.startswith("notes.") or message.get("ref") == "notes":
@@ -161,7 +163,9 @@ class Browser:
                 return list(group["members"])
         return None
 
-    def _apply(self, event: dict[str, Any], http: aiohttp.ClientSession) -> None:
+    def _apply(
+        self, event: dict[str, Any], http: aiohttp.ClientSession, html: dict[str, str] | None = None
+    ) -> None:
         if self.last_seq is not None and event["seq"] <= self.last_seq:
             return
         self.last_seq = event["seq"]
@@ -179,6 +183,12 @@ class Browser:
                 return  # someone else's group changed
             self.my_group = list(mine[0]["members"])
         if topic in self.regions():
+            if html is not None and topic in html and not self.console:
+                self.pushed += 1
+                if self.pending.get(self.regions()[topic]) == "loading":
+                    self.dirty.add(self.regions()[topic])
+                self._show(self.regions()[topic], html[topic])
+                return
             self._refresh(topic, http)
 
     def _refresh(self, topic: str, http: aiohttp.ClientSession) -> None:
@@ -214,6 +224,9 @@ class Browser:
         if not ok:
             self.fetch_errors += 1
             return
+        self._show(path, html)
+
+    def _show(self, path: str, html: str) -> None:
         if path == "round/" and self.assigned_at is None and self._shows_my_group(html):
             self.assigned_at = time.monotonic()
             room = NOTES_FORM.search(html)

@@ -74,6 +74,7 @@ class Outcome:
     # fetches (count and duration from request to full response), WebSocket frames received.
     server_cpu_s: dict[str, float] = field(default_factory=dict)
     round_fetch_ms: list[float] = field(default_factory=list)
+    pushed: int = 0  # round regions that came rendered with their event (no request)
     frames: dict[str, int] = field(default_factory=dict)
     load: tuple[float, float] = (0.0, 0.0)
     error: str = ""
@@ -94,12 +95,22 @@ def backing(mode: str, scratch: Path) -> Iterator[tuple[str, str | None]]:
 
 
 async def settle(browsers: list[Browser], limit: float) -> bool:
-    """Wait until every tab has applied the latest event and has no fetch outstanding."""
+    """Wait until the console has the latest event, no tab's position has moved for half a
+    second and no tab has a fetch outstanding (participants' tabs are not sent every event,
+    e.g. presence, so their numbers may stay behind the console's)."""
     deadline = time.monotonic() + limit
     quiet_since: float | None = None
+    before: list[int | None] = []
     while time.monotonic() < deadline:
         newest = max(b.last_seq or 0 for b in browsers)
-        calm = all(b.last_seq == newest and not b.pending for b in browsers)
+        seqs = [b.last_seq for b in browsers]
+        consoles = [b for b in browsers if b.console]
+        calm = (
+            seqs == before
+            and all(b.last_seq == newest for b in consoles)
+            and not any(b.pending for b in browsers)
+        )
+        before = seqs
         now = time.monotonic()
         if calm:
             quiet_since = quiet_since or now
@@ -271,6 +282,7 @@ async def drive(
                 for path, sent, seconds in p.fetch_log
                 if path == "round/" and sent >= clicked
             ]
+            out.pushed = sum(p.pushed for p in people)
             await settle(everyone, limits.settle)
             phases.end("round")
 

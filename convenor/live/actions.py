@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from convenor.accounts.models import User
-from convenor.live.events import emit, lock_state
+from convenor.live.events import Personal, emit, lock_state
 from convenor.live.models import (
     GroupMember,
     LivePresence,
@@ -193,6 +193,13 @@ def do_runsheet_edited(session: Session) -> None:
 # --- Rounds ---------------------------------------------------------------------------------
 
 
+def _pushed(session: Session) -> Personal:
+    """Each affected participant's group region, sent to its tabs with a round event."""
+    from convenor.live.parts import round_parts  # parts renders with the views' helpers
+
+    return round_parts(session.pk)
+
+
 def _person(participant: Participant) -> Person:
     return Person(
         id=str(participant.pk),
@@ -279,6 +286,7 @@ def _save_grouping(round_: Round, grouping: Grouping) -> None:
                 "groups": [group_state(n, list(new.get(n, set()))) for n in changed],
                 "waiting": waiting,
             },
+            personal=_pushed(round_.session),
         )
 
 
@@ -380,7 +388,14 @@ def do_start_round(
                 GroupMember(group=group, round=round_, participant_id=pid) for pid in members
             )
         round_.waiting.set(Participant.objects.filter(pk__in=grouping.unmatched))
-        emit(session, "round_started", {"round": round_state(round_)})
+        # Every participant here gets its own group; the whole round goes to the facilitators.
+        emit(
+            session,
+            "round_started",
+            {"round": round_state(round_)},
+            personal=_pushed(session),
+            everyone=False,
+        )
     return round_
 
 
@@ -617,6 +632,7 @@ def do_move(round_: Round, participant: Participant, number: int, actor: User | 
                 "groups": sorted(changed, key=lambda group: group["number"]),
                 "waiting": sorted(other for other in waiting if other != pid),
             },
+            personal=_pushed(round_.session),
         )
 
 

@@ -54,9 +54,11 @@ class GroupView:
     id: UUID | None = None
     prompt: str = ""
     notes: RoomNotes | None = None
+    # Nobody else in the group yet (the people list says so).
+    alone: bool = False
 
 
-def _place(session: Session, number: int, token: str) -> Place:
+def place_of(session: Session, number: int, token: str) -> Place:
     video = ""
     if session.video_url_template and session.format != Session.Format.IN_PERSON:
         video = session.video_url_template.replace(ROOM_PLACEHOLDER, f"convenor-{token}")
@@ -89,7 +91,7 @@ def _groups(round_: Round) -> list[GroupView]:
         GroupView(
             g.number,
             members.get(g.pk, []),
-            _place(round_.session, g.number, g.room_token),
+            place_of(round_.session, g.number, g.room_token),
             g.pk,
             round_.prompt_for(g.number),
             notes.get(g.pk),
@@ -98,7 +100,7 @@ def _groups(round_: Round) -> list[GroupView]:
     ]
 
 
-def _context(membership: Membership, session: Session, **extra: Any) -> dict[str, Any]:
+def live_context(membership: Membership, session: Session, **extra: Any) -> dict[str, Any]:
     programme = membership.programme
     base = reverse("live:session", args=[programme.pk, session.pk])
     return {
@@ -112,14 +114,22 @@ def _context(membership: Membership, session: Session, **extra: Any) -> dict[str
     }
 
 
+def round_basics(round_: Round) -> dict[str, Any]:
+    """What every view of an open round shows, whoever reads it."""
+    return {
+        "round": round_,
+        "round_ends_at": round_.started_at + timedelta(minutes=round_.minutes),
+        "rooms_closed": round_.rooms_closed(),
+        "breakout": round_.kind == Round.Kind.BREAKOUT,
+    }
+
+
 def _round_context(membership: Membership, session: Session) -> dict[str, Any]:
     round_ = open_round(session)
     context: dict[str, Any] = {"round": round_}
     if round_ is None:
         return context
-    context["round_ends_at"] = round_.started_at + timedelta(minutes=round_.minutes)
-    context["rooms_closed"] = round_.rooms_closed()
-    context["breakout"] = round_.kind == Round.Kind.BREAKOUT
+    context.update(round_basics(round_))
     if membership.is_facilitator:
         context["groups"] = _groups(round_)
         context["waiting"] = list(round_.waiting.order_by("display_name"))
@@ -132,17 +142,19 @@ def _round_context(membership: Membership, session: Session) -> dict[str, Any]:
         row = mine.select_related("group").first()
         if row is not None:
             group = row.group
+            others = list(
+                Participant.objects.filter(pk__in=group.members.values("pk"))
+                .exclude(pk=membership.participant.pk)
+                .order_by("display_name")
+            )
             context["my_group"] = GroupView(
                 group.number,
-                list(
-                    Participant.objects.filter(pk__in=group.members.values("pk"))
-                    .exclude(pk=membership.participant.pk)
-                    .order_by("display_name")
-                ),
-                _place(session, group.number, group.room_token),
+                others,
+                place_of(session, group.number, group.room_token),
                 group.pk,
                 round_.prompt_for(group.number),
                 RoomNotes.objects.filter(group=group).first(),
+                alone=not others,
             )
         context["waiting_me"] = round_.waiting.filter(pk=membership.participant.pk).exists()
     return context
@@ -154,7 +166,7 @@ def _round_context(membership: Membership, session: Session) -> dict[str, Any]:
 @participant_must_agree
 def live_session(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     membership, session = get_session_for_member(request, programme_id, session_id)
-    context = _context(membership, session, sheet=_sheet(session))
+    context = live_context(membership, session, sheet=_sheet(session))
     context.update(_round_context(membership, session))
     context.update(activity_context(request, membership, session))
     return render(request, "live/session.html", context)
@@ -162,7 +174,7 @@ def live_session(request: HttpRequest, programme_id: UUID, session_id: UUID) -> 
 
 def console(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     membership, session = get_session_for_facilitator(request, programme_id, session_id)
-    context = _context(membership, session, sheet=_sheet(session), here=_here(session))
+    context = live_context(membership, session, sheet=_sheet(session), here=_here(session))
     context.update(_round_context(membership, session))
     context.update(activity_context(request, membership, session))
     context["nav_active"] = "sessions"
@@ -175,14 +187,14 @@ def console(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpR
 @participant_must_agree
 def now_part(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     membership, session = get_session_for_member(request, programme_id, session_id)
-    context = _context(membership, session, sheet=_sheet(session))
+    context = live_context(membership, session, sheet=_sheet(session))
     return render(request, "live/_now.html", context)
 
 
 @participant_must_agree
 def round_part(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     membership, session = get_session_for_member(request, programme_id, session_id)
-    context = _context(membership, session, **_round_context(membership, session))
+    context = live_context(membership, session, **_round_context(membership, session))
     template = "live/_groups.html" if membership.is_facilitator else "live/_my_group.html"
     return render(request, template, context)
 
@@ -195,7 +207,9 @@ def _here(session: Session) -> list[Participant]:
 
 def here_part(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     membership, session = get_session_for_facilitator(request, programme_id, session_id)
-    return render(request, "live/_here.html", _context(membership, session, here=_here(session)))
+    return render(
+        request, "live/_here.html", live_context(membership, session, here=_here(session))
+    )
 
 
 # --- Commands -------------------------------------------------------------------------------
@@ -317,4 +331,4 @@ def plenary(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpR
             if notes.text.strip()
         ]
         rounds.append((round_, rooms))
-    return render(request, "live/plenary.html", _context(membership, session, rounds=rounds))
+    return render(request, "live/plenary.html", live_context(membership, session, rounds=rounds))

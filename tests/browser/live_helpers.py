@@ -183,6 +183,9 @@ def console_groups(page: Page) -> dict[str, tuple[frozenset[str], str]]:
     """Each group card on the console: its heading → (member names, video-room link)."""
     rounds = page.get_by_role("region", name="Rounds")
     cards = rounds.get_by_role("listitem").filter(has=page.get_by_role("heading", level=3))
+    # Participants' pages get their groups with the event; the console fetches its own view,
+    # which can come a moment later.
+    expect(cards).not_to_have_count(0)
     groups: dict[str, tuple[frozenset[str], str]] = {}
     for card in cards.all():
         title = card.get_by_role("heading", level=3).inner_text().strip()

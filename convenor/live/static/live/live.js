@@ -40,10 +40,18 @@
   // once the current response is in, and no change is ever lost.
   var pending = {};
   var dirty = {};
-  function refresh(topic) {
+  // `html`: the region rendered by the server, sent with the event (a round's groups reach
+  // their members that way); only the region marked data-push for the topic takes it.
+  function refresh(topic, html) {
     var regions = root.querySelectorAll("[data-part][data-topics~='" + topic + "']");
     Array.prototype.forEach.call(regions, function (region) {
       var url = region.getAttribute("data-part");
+      if (typeof html === "string" && region.getAttribute("data-push") === topic) {
+        // A fetch already under way may answer with an older view: fetch again after it.
+        if (pending[url] === "loading") { dirty[url] = true; }
+        show(region, html);
+        return;
+      }
       if (pending[url] === "loading") { dirty[url] = true; return; }
       if (pending[url]) { return; }
       schedule(region, url);
@@ -67,28 +75,45 @@
       })
       .then(function (html) {
         finished(region, url);
-        var focused = document.activeElement;
-        var focusId = focused && region.contains(focused) ? focused.id : null;
-        var caret = focusId && focused.tagName === "TEXTAREA" ?
-          [focused.selectionStart, focused.selectionEnd] : null;
-        var typed = unsaved(region);
-        region.innerHTML = html;
-        restore(typed);
-        bindNotes();
-        if (focusId) {
-          var again = document.getElementById(focusId);
-          if (again) {
-            again.focus();
-            if (caret && again.tagName === "TEXTAREA") { again.setSelectionRange(caret[0], caret[1]); }
-          }
-        }
-        syncClock();
-        tick();
+        show(region, html);
       })
       .catch(function () {
         finished(region, url);
         setStatus("Could not refresh part of the page; it will try again with the next change.");
       });
+  }
+  // Server-rendered (escaped) HTML for a region, from a fetch or pushed with an event.
+  function show(region, html) {
+    var focused = document.activeElement;
+    var focusId = focused && region.contains(focused) ? focused.id : null;
+    var caret = focusId && focused.tagName === "TEXTAREA" ?
+      [focused.selectionStart, focused.selectionEnd] : null;
+    var typed = unsaved(region);
+    region.innerHTML = html;
+    tidy(region);
+    restore(typed);
+    bindNotes();
+    if (focusId) {
+      var again = document.getElementById(focusId);
+      if (again) {
+        again.focus();
+        if (caret && again.tagName === "TEXTAREA") { again.setSelectionRange(caret[0], caret[1]); }
+      }
+    }
+    syncClock();
+    tick();
+  }
+  // A group's region pushed over the socket is rendered once for the whole group: it lists
+  // everyone (this reader's own entry comes out here) and its forms carry no CSRF token (the
+  // page's is put in).
+  function tidy(region) {
+    if (me) {
+      Array.prototype.forEach.call(region.querySelectorAll("[data-person='" + me + "']"),
+        function (el) { el.parentNode.removeChild(el); });
+    }
+    var token = root.getAttribute("data-csrf");
+    Array.prototype.forEach.call(region.querySelectorAll("input[name=csrfmiddlewaretoken]"),
+      function (el) { if (!el.value && token) { el.value = token; } });
   }
   // What someone has typed or ticked in a region's forms but not sent survives the region
   // being re-rendered around it (another person's post must not wipe a half-written one).
@@ -130,7 +155,7 @@
     }
     return false;
   }
-  function apply(event, notesText) {
+  function apply(event, notesText, html) {
     if (lastSeq !== null && event.seq <= lastSeq) { return; }
     lastSeq = event.seq;
     // "<activity>.<what>" events (workshop activities) re-fetch the activity region.
@@ -155,7 +180,7 @@
       return; // Someone else's group changed; a participant's view is unaffected.
     }
     if (topic === "presence" && !isConsole) { return; }
-    refresh(topic);
+    refresh(topic, html && !isConsole ? html[topic] : undefined);
   }
   function receive(message) {
     if (message.type === "snapshot") {
@@ -166,7 +191,7 @@
       message.events.forEach(apply);
       lastSeq = Math.max(lastSeq === null ? 0 : lastSeq, message.seq);
     } else if (message.type === "event") {
-      apply(message.event, message.notes);
+      apply(message.event, message.notes, message.html);
     } else if (message.type === "notes.saved") {
       notesSaved(message.group, message.rev);
     } else if (message.type === "notes.conflict") {

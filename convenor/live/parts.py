@@ -1,0 +1,124 @@
+"""A round's groups pushed to the participants' tabs, so nobody has to ask for theirs.
+
+After `round_started` (or a `round_changed`) commits, each group's part of the live page (the
+"Your group" region: partners' names, organisation and sector, the meeting place, prompts and
+countdown, or the room and its notes) is rendered once, escaped like every server-rendered
+page, and sent only to the connections of that group's members: each tab gets one small
+message, never one big message for everyone. The rendered list names everyone in the group;
+live.js removes the reader's own entry. The page's HTTP partial (`live:round_part`) stays the
+way back after a reconnect, a snapshot or without JavaScript.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from django.template.loader import get_template
+from django.utils import timezone
+
+from convenor.live.events import Personal, encode
+from convenor.live.models import GroupMember, LivePresence, RoomNotes, Round
+from convenor.live.views import GroupView, place_of, round_basics
+from convenor.programmes.models import Participant
+
+TEMPLATE = "live/_my_group.html"
+
+
+def _own_view(message: dict[str, Any], participant: str) -> dict[str, Any]:
+    """A participant's `round_started`: only its own group (and itself, if waiting)."""
+    round_ = message["payload"]["round"]
+    mine = [group for group in round_["groups"] if participant in group["members"]]
+    waiting = [participant] if participant in round_["waiting"] else []
+    return {**message, "payload": {"round": {**round_, "groups": mine, "waiting": waiting}}}
+
+
+def round_parts(session_id: UUID) -> Personal:
+    """For `emit(..., personal=...)` on round events: each affected participant's tab gets the
+    event (its own view of it) and its group's region, rendered once per group."""
+
+    def build(message: dict[str, Any]) -> dict[str, str]:
+        return _messages(session_id, message)
+
+    return build
+
+
+def _messages(session_id: UUID, message: dict[str, Any]) -> dict[str, str]:
+    payload = message["payload"]
+    started = message["kind"] == "round_started"
+    round_id = payload["round"]["id"] if started else payload["round_id"]
+    round_ = Round.objects.select_related("session__programme").filter(pk=round_id).first()
+    if round_ is None or round_.ended_at is not None:
+        return {}  # Already over: the next event (and the partial) says what to show.
+    channels: dict[str, list[str]] = defaultdict(list)
+    rows = LivePresence.objects.filter(session_id=session_id, participant__isnull=False)
+    for participant_id, channel in rows.values_list("participant_id", "channel_name"):
+        channels[str(participant_id)].append(channel)
+    if started:
+        affected = set(channels)
+    else:
+        touched = {pid for group in payload["groups"] for pid in group["members"]}
+        affected = (touched | set(payload["waiting"])) & set(channels)
+    if not affected:
+        return {}
+
+    session = round_.session
+    base = {
+        "programme": session.programme,
+        "session": session,
+        "server_now": timezone.now(),
+        **round_basics(round_),
+    }
+    template = get_template(TEMPLATE)
+
+    def render(**extra: Any) -> str:
+        return str(template.render({**base, **extra}))
+
+    members = (
+        GroupMember.objects.filter(round=round_, group__in=_groups_of(round_, affected))
+        .select_related("participant", "group")
+        .order_by("participant__display_name")
+    )
+    by_group: dict[int, list[Participant]] = defaultdict(list)
+    groups = {}
+    for row in members:
+        by_group[row.group.number].append(row.participant)
+        groups[row.group.number] = row.group
+    notes = {n.group_id: n for n in RoomNotes.objects.filter(group__in=groups.values())}
+    html_of: dict[str, str] = {}
+    for number, people in by_group.items():
+        group = groups[number]
+        view = GroupView(
+            number,
+            people,
+            place_of(session, number, group.room_token),
+            group.pk,
+            round_.prompt_for(number),
+            notes.get(group.pk),
+            alone=len(people) <= 1,
+        )
+        html = render(my_group=view)
+        html_of.update({str(person.pk): html for person in people})
+    waiting = set(payload["round"]["waiting"] if started else payload["waiting"])
+    pending: Callable[[], str] = lambda: render(waiting_me=False)  # noqa: E731
+    waiting_html = render(waiting_me=True) if waiting & affected else ""
+
+    out: dict[str, str] = {}
+    for pid in affected:
+        if pid in html_of:
+            html = html_of[pid]
+        elif pid in waiting:
+            html = waiting_html
+        else:
+            html = pending()
+        event = _own_view(message, pid) if started else message
+        text = encode({"type": "event", "event": event, "html": {"round": html}})
+        for channel in channels[pid]:
+            out[channel] = text
+    return out
+
+
+def _groups_of(round_: Round, participants: set[str]) -> Any:
+    return GroupMember.objects.filter(round=round_, participant_id__in=participants).values(
+        "group_id"
+    )
