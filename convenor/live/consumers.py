@@ -36,13 +36,18 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connections
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.utils import timezone
 
 from convenor.activities.dispatch import perform
@@ -68,6 +73,45 @@ RATE_BURST = 30.0
 RATE_PER_SECOND = 5.0
 # Heartbeats refresh the presence row at most this often (one write per tab, not per ping).
 TOUCH_EVERY_SECONDS = 20.0
+
+# The consumers' database work runs on one thread of its own that keeps its connection between
+# calls (Channels' database_sync_to_async would open and close one per call with
+# CONN_MAX_AGE = 0, and on SQLite closing the last connection also checkpoints the WAL). Django
+# advises against persistent connections under ASGI because each request runs in a thread of its
+# own, so connections pile up in threads that come and go; this one thread lives as long as the
+# process and holds at most one connection per database, checked after any error.
+_db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-db")
+
+
+class _OnDbThread(SyncToAsync[..., Any]):
+    def thread_handler(self, loop: Any, *args: Any, **kwargs: Any) -> Any:
+        for connection in connections.all(initialized_only=True):
+            if connection.connection is None:
+                continue
+            if connection.in_atomic_block or not connection.get_autocommit():
+                connection.close()  # left in a transaction: start clean
+            elif connection.errors_occurred:
+                if connection.is_usable():
+                    connection.errors_occurred = False
+                else:
+                    connection.close()
+        return super().thread_handler(loop, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+
+def on_db[**P, R](func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`func`, awaitable, run on the consumers' database thread."""
+    database = connections["default"]
+    if isinstance(database, SQLiteWrapper) and database.is_in_memory_db():
+        # An in-memory SQLite database (the test default) is shared between threads with
+        # table locks that fail at once instead of waiting: keep to Channels' one thread.
+        return database_sync_to_async(func)  # type: ignore[no-any-return]
+    return _OnDbThread(func, thread_sensitive=False, executor=_db_thread)
+
+
+def close_db_connections() -> None:
+    """Close the database thread's connections (tests, before their database is dropped)."""
+    _db_thread.submit(connections.close_all).result()
+
 
 # Background removals of people who left mid-round; held here so they are not collected early.
 _pending: set[asyncio.Task[None]] = set()
@@ -134,7 +178,7 @@ def _save_notes(
 async def _remove_later(session: Session, participant: Participant) -> None:
     await asyncio.sleep(leave_grace())
     try:
-        await database_sync_to_async(actions.remove_if_gone)(session, participant)
+        await on_db(actions.remove_if_gone)(session, participant)
     except Exception:
         logger.exception("Could not take %s out of the round", participant.pk)
 
@@ -198,7 +242,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def connect(self) -> None:
         session_id = self.scope["url_route"]["kwargs"]["session_id"]
-        found = await database_sync_to_async(get_live_session_for_member)(self.scope, session_id)
+        found = await on_db(get_live_session_for_member)(self.scope, session_id)
         if found is None:
             await self.close(code=CLOSE_OUTSIDER)
             return
@@ -210,7 +254,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if self.is_staff:
             await self._join(staff_group(self.session.pk))
         await self.accept()
-        await database_sync_to_async(_connect)(self.session, self.membership, self.channel_name)
+        await on_db(_connect)(self.session, self.membership, self.channel_name)
         self.idle_task = asyncio.create_task(self._watch_idle())
 
     async def disconnect(self, code: int) -> None:
@@ -226,7 +270,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # the layer forgets the membership when it expires anyway
                 logger.warning("Could not leave %s", group, exc_info=True)
-        gone = await database_sync_to_async(actions.do_disconnect)(self.channel_name)
+        gone = await on_db(actions.do_disconnect)(self.channel_name)
         if gone is not None and gone.participant is not None:
             task = asyncio.create_task(_remove_later(self.session, gone.participant))
             _pending.add(task)
@@ -248,7 +292,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         """After a channel-layer error: send whatever the log has beyond what this tab has."""
         if self.sent_seq is None or self.session is None:
             return
-        reply = await database_sync_to_async(_replay)(self.session, self.sent_seq)
+        reply = await on_db(_replay)(self.session, self.sent_seq)
         if reply["type"] == "events" and not reply["events"]:
             return
         self.sent_seq = reply["seq"]
@@ -307,7 +351,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 return
             if self.last_heard - self.touched_at >= TOUCH_EVERY_SECONDS:
                 self.touched_at = self.last_heard
-                await database_sync_to_async(actions.touch_presence)(self.channel_name)
+                await on_db(actions.touch_presence)(self.channel_name)
             await self.send_json({"type": "pong"})
         elif kind == "notes.save":
             await self.save_notes(content, ref)
@@ -329,7 +373,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.error("last_seq must be a whole number of at least 0, or null.", ref)
             return
         assert self.session is not None
-        reply = await database_sync_to_async(_replay)(self.session, last_seq)
+        reply = await on_db(_replay)(self.session, last_seq)
         self.sent_seq = reply["seq"]
         await self.send_json(reply)
 
@@ -340,9 +384,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
         try:
             values = commands.parse(name, content)
-            message = await database_sync_to_async(_execute)(
-                self.session, self.membership, name, values
-            )
+            message = await on_db(_execute)(self.session, self.membership, name, values)
         except commands.CommandError as error:
             await self.error(str(error), ref)
             return
@@ -355,9 +397,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         """A workshop activity's action (see convenor.activities.registry)."""
         assert self.membership is not None and self.session is not None
         try:
-            message = await database_sync_to_async(perform)(
-                self.session, self.membership, name, content
-            )
+            message = await on_db(perform)(self.session, self.membership, name, content)
         except ActivityError as error:
             await self.error(str(error), ref)
             return
@@ -383,9 +423,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if isinstance(rev, bool) or not isinstance(rev, int) or rev < 0:
             await self.error("“rev” must be a whole number of at least 0.", ref)
             return
-        reply = await database_sync_to_async(_save_notes)(
-            self.session, participant, group, text, rev
-        )
+        reply = await on_db(_save_notes)(self.session, participant, group, text, rev)
         if ref is not None:
             reply["ref"] = ref
         await self.send_json(reply)
@@ -405,7 +443,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         missed = seq > self.sent_seq + 1 if self.is_staff else message["after"] > self.sent_seq
         if missed:
             # A notification went missing (layer capacity, a restart): the log has it.
-            reply = await database_sync_to_async(_replay)(self.session, self.sent_seq)
+            reply = await on_db(_replay)(self.session, self.sent_seq)
             self.sent_seq = reply["seq"]
             await self.send_json(reply)
             return

@@ -6,8 +6,10 @@ everything here is committed; pytest-django empties the tables after each test.
 
 import asyncio
 import os
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +34,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.postgresql":
         database.setdefault("TEST", {})["NAME"] = f"test_convenor_live_{os.getpid()}"
+    elif database["ENGINE"] == "django.db.backends.sqlite3":
+        # A file, as deployed (WAL, writers wait their turn), not the shared-cache in-memory
+        # database, where a read on one thread fails at once ("database table is locked")
+        # while the consumers' database thread is writing.
+        name = Path(tempfile.gettempdir()) / f"test_convenor_live_{os.getpid()}.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(name)
 
 
 @pytest.fixture(autouse=True)
@@ -155,6 +163,9 @@ async def connect() -> AsyncIterator[Connect]:
         await socket.disconnect()
     # Let the removals that disconnecting starts finish before the tables are emptied.
     await asyncio.gather(*consumers._pending)
+    # The consumers' database thread keeps its connection; close it before the tables are
+    # emptied (and the test database is dropped).
+    await asyncio.get_running_loop().run_in_executor(None, consumers.close_db_connections)
 
 
 @pytest.fixture
