@@ -154,11 +154,14 @@ class Server:
         self.log.close()
 
 
-def start_server(env: Mapping[str, str], log_dir: Path, *, ready_timeout: float = 60) -> Server:
-    """Start uvicorn and wait until it answers HTTP; raises with its log if it does not."""
-    port = free_port()
+def start_server(
+    env: Mapping[str, str], log_dir: Path, *, ready_timeout: float = 60, port: int | None = None
+) -> Server:
+    """Start uvicorn (on `port`, default a free one) and wait until it answers HTTP; raises
+    with its log if it does not."""
+    port = port or free_port()
     log_path = log_dir / f"uvicorn-{port}.log"
-    log = log_path.open("wb")
+    log = log_path.open("ab")
     command = [
         sys.executable,
         "-m",
