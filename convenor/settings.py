@@ -180,7 +180,8 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Channels' in-memory layer, with its expiry sweep run at most once a second.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "convenor.live.layers.SweepingInMemoryChannelLayer"}}
     # One process only (SQLite deployments), so a process-local cache is the whole truth.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

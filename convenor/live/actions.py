@@ -382,11 +382,15 @@ def do_start_round(
         )
         problem = _problem(round_, people)
         grouping = match(problem)
-        for number, members in enumerate(grouping.groups, start=1):
-            group = _new_group(round_, number)
-            GroupMember.objects.bulk_create(
-                GroupMember(group=group, round=round_, participant_id=pid) for pid in members
-            )
+        groups = RoomGroup.objects.bulk_create(
+            RoomGroup(round=round_, number=number, room_token=secrets.token_urlsafe(16))
+            for number in range(1, len(grouping.groups) + 1)
+        )
+        GroupMember.objects.bulk_create(
+            GroupMember(group=group, round=round_, participant_id=pid)
+            for group, members in zip(groups, grouping.groups, strict=True)
+            for pid in members
+        )
         round_.waiting.set(Participant.objects.filter(pk__in=grouping.unmatched))
         # Every participant here gets its own group; the whole round goes to the facilitators.
         emit(

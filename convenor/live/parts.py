@@ -19,8 +19,7 @@ from django.utils import timezone
 
 from convenor.live.events import Personal, encode
 from convenor.live.models import GroupMember, LivePresence, RoomNotes, Round
-from convenor.live.views import GroupView, place_of, round_basics
-from convenor.programmes.models import Participant
+from convenor.live.views import GroupView, PersonRow, place_of, round_basics
 
 TEMPLATE = "live/_my_group.html"
 
@@ -76,25 +75,34 @@ def _messages(session_id: UUID, message: dict[str, Any]) -> dict[str, str]:
 
     members = (
         GroupMember.objects.filter(round=round_, group__in=_groups_of(round_, affected))
-        .select_related("participant", "group")
         .order_by("participant__display_name")
+        .values_list(
+            "group_id",
+            "group__number",
+            "group__room_token",
+            "participant_id",
+            "participant__display_name",
+            "participant__pronouns",
+            "participant__organisation",
+            "participant__sector",
+        )
     )
-    by_group: dict[int, list[Participant]] = defaultdict(list)
-    groups = {}
-    for row in members:
-        by_group[row.group.number].append(row.participant)
-        groups[row.group.number] = row.group
-    notes = {n.group_id: n for n in RoomNotes.objects.filter(group__in=groups.values())}
+    by_group: dict[UUID, list[PersonRow]] = defaultdict(list)
+    groups: dict[UUID, tuple[int, str]] = {}
+    for group_id, number, token, person_id, name, pronouns, organisation, sector in members:
+        by_group[group_id].append(PersonRow(person_id, name, pronouns, organisation, sector))
+        groups[group_id] = (number, token)
+    notes = {n.group_id: n for n in RoomNotes.objects.filter(group_id__in=list(groups))}
     html_of: dict[str, str] = {}
-    for number, people in by_group.items():
-        group = groups[number]
+    for group_id, people in by_group.items():
+        number, token = groups[group_id]
         view = GroupView(
             number,
             people,
-            place_of(session, number, group.room_token),
-            group.pk,
+            place_of(session, number, token),
+            group_id,
             round_.prompt_for(number),
-            notes.get(group.pk),
+            notes.get(group_id),
             alone=len(people) <= 1,
         )
         html = render(my_group=view)

@@ -5,6 +5,7 @@ live.js keeps a WebSocket open and re-fetches the partials named by each region 
 says they changed.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,9 +48,20 @@ class Place:
 
 
 @dataclass(frozen=True)
+class PersonRow:
+    """What a group's region shows of a person (read without loading whole rows)."""
+
+    pk: UUID
+    display_name: str
+    pronouns: str
+    organisation: str
+    sector: str
+
+
+@dataclass(frozen=True)
 class GroupView:
     number: int
-    members: list[Participant]
+    members: Sequence[Participant | PersonRow]
     place: Place
     id: UUID | None = None
     prompt: str = ""
