@@ -80,6 +80,7 @@ NOTES = {
 WHAT = "Get more people in our places moving, together"
 WHY = "Because we are healthier and happier when we move together"
 BENEFITS = "Fewer lonely people and stronger local groups"
+COHORT_WHAT = f"{WHAT}, in every town we serve"
 MEASURE = "More people active in the three priority neighbourhoods"
 OBJECTION = "Say who it is for first"
 NOOR_TRY = "At our ward's weekly discharge planning meeting."
@@ -421,13 +422,27 @@ def common_purpose(run: Run, noor: KeyboardDriver) -> None:
 
 
 def agreement_check(run: Run, noor: KeyboardDriver) -> None:
-    """The facilitator picks the shared draft and opens the check; everyone answers (Noor
-    objects by keyboard, with a reason); Sol adds a measure; the facilitator closes it agreed."""
+    """The facilitator writes the cohort's draft from the shared one (its wording copied into
+    the editor, then changed) and opens the check; everyone answers (Noor objects by keyboard,
+    with a reason); Sol adds a measure; the facilitator closes it as agreed."""
     run.start(AGREE)
     run.everyone_sees("Shared drafts")
     run.everyone_sees(WHAT)
+    run.everyone_sees("The facilitator has not chosen a cohort draft yet.")
     console_part = activity(run.console)
-    console_part.get_by_role("button", name="Use room 1's draft as the cohort's draft").click()
+    console_part.get_by_role(
+        "button", name="Add room 1's wording to the cohort's draft below"
+    ).click()
+    merge = console_part.locator("form#purpose-merge-form")
+    expect(merge.get_by_label("What will the benefits be?")).to_have_value(BENEFITS)
+    expect(merge.locator("[data-purpose-announce]")).to_have_text(
+        "Room 1's wording is added to the cohort's draft below."
+    )
+    merge.get_by_label("What do we want to do?").fill(COHORT_WHAT)
+    expect(merge.locator("[data-purpose-count]")).to_have_text("30 of 40 words")
+    merge.get_by_role("button", name="Save the cohort's draft").click()
+    run.everyone_sees(COHORT_WHAT)
+    run.everyone_sees("The agreement check has not started.")
     console_part.get_by_role("button", name="Open the agreement check").click()
     run.everyone_sees("The agreement check is open.")
 
@@ -542,6 +557,7 @@ def session_record(run: Run) -> None:
         PERSONA,
         *(text for _, text in NOTES.values()),
         WHAT,
+        COHORT_WHAT,
         WHY,
         BENEFITS,
         OBJECTION,
