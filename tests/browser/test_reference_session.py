@@ -230,6 +230,16 @@ def plenary_stream(run: Run) -> None:
     bea.fill(take_part(bea.page).get_by_label("Your post"), BEA_POST)
     bea.activate(take_part(bea.page).get_by_role("button", name="Post", exact=True))
     run.everyone_sees(BEA_POST)
+    # Noor thanks Bea by keyboard: the reaction keeps its name and the focus when pressed.
+    thanks = (
+        part.get_by_role("listitem")
+        .filter(has_text=BEA_POST)
+        .get_by_role("button", name=re.compile(r"^Thanks \d+$"))
+    )
+    noor.activate(thanks)
+    expect(thanks).to_have_attribute("aria-pressed", "true")
+    expect(thanks).to_have_accessible_name("Thanks 1")
+    expect(thanks).to_be_focused()
     # Pinned posts come first; Bea's is the newer, so the pin is what moves it to the top.
     activity(run.console).get_by_role("listitem").filter(has_text=BEA_POST).get_by_role(
         "button", name="Pin to the top"
