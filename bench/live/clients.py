@@ -30,8 +30,15 @@ PING_SECONDS = 25.0
 # The notes form of a breakout room's partial: its group id and the rev the text is at.
 NOTES_FORM = re.compile(r'data-notes="([0-9a-f-]{36})".*?name="rev" value="(\d+)"', re.DOTALL)
 # Regions of each page and the event topics that make live.js fetch them again.
-PARTICIPANT_REGIONS = {"runsheet": "now/", "round": "round/"}
-CONSOLE_REGIONS = {"runsheet": "now/", "round": "round/", "presence": "here/"}
+# (The activity region, "Take part" or "Activity", follows the run-sheet and the rounds too.)
+PARTICIPANT_REGIONS = {"runsheet": ("now/", "activity/"), "round": ("round/", "activity/")}
+CONSOLE_REGIONS = {
+    "runsheet": ("now/", "activity/"),
+    "round": ("round/", "activity/"),
+    "presence": ("here/",),
+}
+# The region that takes the HTML an event may carry for a topic (live.js: data-push).
+PUSHED = {"round": "round/"}
 TOPICS = {
     "segment_started": "runsheet",
     "segment_extended": "runsheet",
@@ -154,7 +161,7 @@ class Browser:
         else:  # ok or error: the answer to a command this tab sent
             self.replies.put_nowait(message)
 
-    def regions(self) -> dict[str, str]:
+    def regions(self) -> dict[str, tuple[str, ...]]:
         return CONSOLE_REGIONS if self.console else PARTICIPANT_REGIONS
 
     def _group_of(self, round_: dict[str, Any]) -> list[str] | None:
@@ -183,23 +190,24 @@ class Browser:
                 return  # someone else's group changed
             self.my_group = list(mine[0]["members"])
         if topic in self.regions():
-            if html is not None and topic in html and not self.console:
-                self.pushed += 1
-                if self.pending.get(self.regions()[topic]) == "loading":
-                    self.dirty.add(self.regions()[topic])
-                self._show(self.regions()[topic], html[topic])
-                return
-            self._refresh(topic, http)
+            pushed = html.get(topic) if html is not None and not self.console else None
+            self._refresh(topic, http, pushed)
 
-    def _refresh(self, topic: str, http: aiohttp.ClientSession) -> None:
-        path = self.regions()[topic]
-        if self.pending.get(path) == "loading":
-            self.dirty.add(path)
-            return
-        if path in self.pending:
-            return
-        self.pending[path] = "scheduled"
-        self._spawn(self._load(path, http))
+    def _refresh(self, topic: str, http: aiohttp.ClientSession, html: str | None = None) -> None:
+        for path in self.regions()[topic]:
+            if html is not None and PUSHED.get(topic) == path:
+                self.pushed += 1
+                if self.pending.get(path) == "loading":
+                    self.dirty.add(path)
+                self._show(path, html)
+                continue
+            if self.pending.get(path) == "loading":
+                self.dirty.add(path)
+                continue
+            if path in self.pending:
+                continue
+            self.pending[path] = "scheduled"
+            self._spawn(self._load(path, http))
 
     async def _load(self, path: str, http: aiohttp.ClientSession) -> None:
         await asyncio.sleep(0.05 + random.random() * 0.25)

@@ -17,13 +17,16 @@ tab can tell a lost notification (replayed from the log) from one that was never
 Each one carries its JSON already encoded (`text`): encoded once per event, not once per tab.
 """
 
+import asyncio
+import concurrent.futures
 import json
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -112,13 +115,48 @@ def _room_channels(session_id: UUID, group_id: str) -> list[str]:
     return list(rows.values_list("channel_name", flat=True))
 
 
+# One lock per event loop: deliveries handed to the loop go out one at a time, in the order
+# they were handed over (asyncio locks are first come, first served).
+_delivery_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def _deliver(
     layer: Any, groups: list[tuple[str, dict[str, Any]]], channels: list[tuple[str, dict[str, Any]]]
 ) -> None:
-    for channel, notice in channels:
-        await layer.send(channel, notice)
-    for group, notice in groups:
-        await layer.group_send(group, notice)
+    loop = asyncio.get_running_loop()
+    lock = _delivery_locks.get(loop)
+    if lock is None:
+        lock = _delivery_locks[loop] = asyncio.Lock()
+    async with lock:
+        for channel, notice in channels:
+            await layer.send(channel, notice)
+        for group, notice in groups:
+            await layer.group_send(group, notice)
+
+
+def _hand_over(
+    layer: Any,
+    groups: list[tuple[str, dict[str, Any]]],
+    channels: list[tuple[str, dict[str, Any]]],
+    seq: int,
+) -> None:
+    """Deliver on the server's event loop without waiting for it (the writer's thread, e.g.
+    the consumers' database thread, goes on to the next write); elsewhere (a management
+    command, a test without a loop) deliver and wait."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is None or loop.is_closed() or not loop.is_running():
+        async_to_sync(_deliver)(layer, groups, channels)
+        return
+
+    def done(future: concurrent.futures.Future[None]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            logger.error("Could not broadcast live event %s", seq, exc_info=future.exception())
+
+    asyncio.run_coroutine_threadsafe(_deliver(layer, groups, channels), loop).add_done_callback(
+        done
+    )
 
 
 def broadcast(
@@ -160,7 +198,7 @@ def broadcast(
                 groups.append((group_name(session_id), common))
             else:
                 groups.append((staff_group(session_id), common))
-        async_to_sync(_deliver)(layer, groups, channels)
+        _hand_over(layer, groups, channels, seq)
     except Exception:
         # The event is committed; clients will fetch it on their next hello, so a layer outage
         # must not turn a successful write into an error.
