@@ -36,6 +36,7 @@ import asyncio
 import json
 import logging
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -54,7 +55,7 @@ from convenor.activities.dispatch import perform
 from convenor.activities.registry import ActivityError, registry
 from convenor.live import actions, commands
 from convenor.live.access import get_live_session_for_member
-from convenor.live.events import events_after, group_name, staff_group
+from convenor.live.events import dispatch_channel, events_after, group_name, staff_group
 from convenor.live.models import RoomGroup
 from convenor.live.state import snapshot
 from convenor.programmes.access import Membership
@@ -111,6 +112,43 @@ def on_db[**P, R](func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
 def close_db_connections() -> None:
     """Close the database thread's connections (tests, before their database is dropped)."""
     _db_thread.submit(connections.close_all).result()
+
+
+# Per-tab messages (a round's groups, one message per participant) travel as one message per
+# server process: a dispatcher in each process (on a channel with the process's own prefix, see
+# convenor.live.events.dispatch_channel) hands each connection of that process its own. With
+# channels-redis that is one send and one receive per process instead of one per tab (each a
+# round trip to Redis, one after the other).
+_local: dict[str, "SessionConsumer"] = {}
+_dispatchers: "weakref.WeakKeyDictionary[Any, asyncio.Task[None]]" = weakref.WeakKeyDictionary()
+
+
+def _ensure_dispatcher(layer: Any, channel_name: str) -> None:
+    task = _dispatchers.get(layer)
+    if task is None or task.done():
+        channel = dispatch_channel(channel_name)
+        _dispatchers[layer] = asyncio.create_task(_dispatch(layer, channel))
+
+
+async def _dispatch(layer: Any, channel: str) -> None:
+    while True:
+        try:
+            batch = await layer.receive(channel)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.warning("Live dispatcher could not receive; retrying", exc_info=True)
+            await asyncio.sleep(0.5)
+            continue
+        notice = batch.get("notice", {})
+        for name, text in batch.get("texts", {}).items():
+            consumer = _local.get(name)
+            if consumer is None:
+                continue  # gone; its next hello catches up from the log
+            try:
+                await consumer.live_event({**notice, "text": text})
+            except Exception:
+                logger.exception("Could not hand a live event to %s", name)
 
 
 # Background removals of people who left mid-round; held here so they are not collected early.
@@ -253,11 +291,14 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self._join(group_name(self.session.pk))
         if self.is_staff:
             await self._join(staff_group(self.session.pk))
+        _local[self.channel_name] = self
+        _ensure_dispatcher(self.channel_layer, self.channel_name)
         await self.accept()
         await on_db(_connect)(self.session, self.membership, self.channel_name)
         self.idle_task = asyncio.create_task(self._watch_idle())
 
     async def disconnect(self, code: int) -> None:
+        _local.pop(self.channel_name, None)
         if self.idle_task is not None:
             self.idle_task.cancel()
         if self.session is None:

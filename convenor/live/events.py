@@ -54,6 +54,12 @@ def staff_group(session_id: UUID) -> str:
     return f"live.{session_id.hex}.staff"
 
 
+def dispatch_channel(channel_name: str) -> str:
+    """The channel of the dispatcher in the process that holds `channel_name` (a channel name
+    says its process before the "!"; see convenor.live.consumers)."""
+    return f"{channel_name.rsplit('!', 1)[0]}!live-dispatch"
+
+
 def encode(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
@@ -131,7 +137,10 @@ async def _deliver(
         lock = _delivery_locks[loop] = asyncio.Lock()
     async with lock:
         for channel, notice in channels:
-            await layer.send(channel, notice)
+            try:
+                await layer.send(channel, notice)
+            except Exception:  # e.g. a full channel: that tab catches up from the log
+                logger.warning("Could not send a live event to %s", channel, exc_info=True)
         for group, notice in groups:
             await layer.group_send(group, notice)
 
@@ -190,7 +199,14 @@ def broadcast(
             groups.append((staff_group(session_id), notice))
         else:
             own = personal(message) if personal is not None else {}
-            channels += [(name, {**base, "text": text}) for name, text in own.items()]
+            # One message per server process, which hands each of its tabs its own.
+            batches: dict[str, dict[str, str]] = {}
+            for name, text in own.items():
+                batches.setdefault(dispatch_channel(name), {})[name] = text
+            channels += [
+                (dispatcher, {"type": "live.batch", "notice": base, "texts": texts})
+                for dispatcher, texts in batches.items()
+            ]
             common = {**base, "text": _event_text(message)}
             if everyone:
                 if own:
