@@ -14,6 +14,8 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
+from convenor.workshops.templates_builtin import COMMON_PURPOSE
+
 from .support import Driver, Server
 
 Check = Callable[[Page, str], None]
@@ -33,7 +35,7 @@ Bea Kowalski,bea@example.org,Active Shire,Active partnership,Coordinator
 Sol Rivera,sol@example.org,Shire Voluntary Action,Voluntary sector,Chief officer
 """
 INVITED = "Noor Haddad"
-REFERENCE_SEGMENTS = 11  # in the built-in reference template
+REFERENCE_SEGMENTS = len(COMMON_PURPOSE.segments)  # in the built-in reference template
 
 
 @dataclass(frozen=True)
