@@ -194,19 +194,13 @@ def broadcast(
         if kind in STAFF_KINDS:
             groups.append((staff_group(session_id), {**base, "text": _event_text(message)}))
         elif private is not None:
-            notice = {**base, "text": _event_text(message, notes=private)}
-            channels += [(name, notice) for name in _room_channels(session_id, private["group"])]
-            groups.append((staff_group(session_id), notice))
+            text = _event_text(message, notes=private)
+            members = _room_channels(session_id, private["group"])
+            channels += _batches(base, dict.fromkeys(members, text))
+            groups.append((staff_group(session_id), {**base, "text": text}))
         else:
             own = personal(message) if personal is not None else {}
-            # One message per server process, which hands each of its tabs its own.
-            batches: dict[str, dict[str, str]] = {}
-            for name, text in own.items():
-                batches.setdefault(dispatch_channel(name), {})[name] = text
-            channels += [
-                (dispatcher, {"type": "live.batch", "notice": base, "texts": texts})
-                for dispatcher, texts in batches.items()
-            ]
+            channels += _batches(base, own)
             common = {**base, "text": _event_text(message)}
             if everyone:
                 if own:
@@ -219,6 +213,17 @@ def broadcast(
         # The event is committed; clients will fetch it on their next hello, so a layer outage
         # must not turn a successful write into an error.
         logger.exception("Could not broadcast live event %s", seq)
+
+
+def _batches(base: dict[str, Any], texts: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """Per-tab texts as one message per server process, which hands each of its tabs its own."""
+    batches: dict[str, dict[str, str]] = {}
+    for name, text in texts.items():
+        batches.setdefault(dispatch_channel(name), {})[name] = text
+    return [
+        (dispatcher, {"type": "live.batch", "notice": base, "texts": own})
+        for dispatcher, own in batches.items()
+    ]
 
 
 def _event_text(message: dict[str, Any], **extra: Any) -> str:
