@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from activity_helpers import membership_of as member
 from django.test import Client
 from django.urls import reverse
 
@@ -70,12 +71,6 @@ def plenary(session: Session) -> Segment:
         session=session, position=0, title="Plenary", kind="plenary", duration_minutes=10
     )
     return made
-
-
-def member(programme: Programme, participant: Participant | None = None) -> Membership:
-    if participant is not None:
-        return Membership(programme, "participant", participant=participant)
-    return Membership(programme, "facilitator", facilitation=programme.facilitations.first())
 
 
 def test_names_must_carry_a_dot() -> None:

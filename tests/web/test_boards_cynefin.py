@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from activity_helpers import membership_of as as_member
 from django.test import Client
 from django.urls import reverse
 
@@ -47,12 +48,6 @@ def other(programme: Programme, facilitator: User) -> Participant:
         programme, facilitator, display_name="Omar Okafor", organisation="Food Bank"
     )
     return programme_actions.agree_ground_rules(person)
-
-
-def as_member(programme: Programme, participant: Participant | None = None) -> Membership:
-    if participant is not None:
-        return Membership(programme, "participant", participant=participant)
-    return Membership(programme, "facilitator", facilitation=programme.facilitations.first())
 
 
 def state(session: Session) -> tuple[Any, ...]:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from activity_helpers import membership_of as as_member
 from django.test import Client
 from django.urls import reverse
 
@@ -80,12 +81,6 @@ def mates(round_: Round, person: Participant) -> list[Participant]:
 def outside(round_: Round, person: Participant, people: list[Participant]) -> Participant:
     mine = group_of(round_, person)
     return next(p for p in people if group_of(round_, p) != mine)
-
-
-def as_member(programme: Programme, participant: Participant | None = None) -> Membership:
-    if participant is not None:
-        return Membership(programme, "participant", participant=participant)
-    return Membership(programme, "facilitator", facilitation=programme.facilitations.first())
 
 
 def state(session: Session) -> tuple[Any, ...]:

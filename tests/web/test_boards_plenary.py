@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from activity_helpers import membership_of as as_member
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -57,12 +58,6 @@ def other(programme: Programme, facilitator: User) -> Participant:
         sector="Voluntary",
     )
     return programme_actions.agree_ground_rules(person)
-
-
-def as_member(programme: Programme, participant: Participant | None = None) -> Membership:
-    if participant is not None:
-        return Membership(programme, "participant", participant=participant)
-    return Membership(programme, "facilitator", facilitation=programme.facilitations.first())
 
 
 def state(session: Session) -> tuple[Any, ...]:

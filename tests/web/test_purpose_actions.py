@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from activity_helpers import membership_of as member
 
 from convenor.accounts.models import User
 from convenor.activities.dispatch import perform
@@ -14,7 +15,6 @@ from convenor.activities.registry import ActivityError
 from convenor.live import actions as live_actions
 from convenor.live.models import LiveEvent, RoomGroup, Round
 from convenor.programmes import actions as programme_actions
-from convenor.programmes.access import Membership
 from convenor.programmes.models import Participant, Programme
 from convenor.purpose import actions
 from convenor.purpose.actions import count_words
@@ -62,12 +62,6 @@ def breakout(session: Session, facilitator: User, participant: Participant) -> R
     mate = mine.members.exclude(pk=participant.pk).order_by("display_name").first()
     assert mate is not None
     return Rooms(round_, mine, mate, other, list(other.members.all()))
-
-
-def member(programme: Programme, participant: Participant | None = None) -> Membership:
-    if participant is not None:
-        return Membership(programme, "participant", participant=participant)
-    return Membership(programme, "facilitator", facilitation=programme.facilitations.first())
 
 
 def state() -> dict[str, Any]:
