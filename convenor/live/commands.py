@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import pluralize
 
 from convenor.accounts.models import User
 from convenor.live import actions
@@ -179,7 +180,8 @@ def _execute(session: Session, actor: User, name: str, values: dict[str, Any]) -
             rooms=values.get("rooms"),
             room_prompts=split_room_prompts(values.get("room_prompts", "")),
         )
-        return f"Started a round: {round_.groups.count()} groups."
+        count = round_.groups.count()
+        return f"Started a round: {count} group{pluralize(count)}."
     if name == "swap":
         a, b = _participant(session, values["a"]), _participant(session, values["b"])
         actions.do_swap(_round(session), a, b, actor)
