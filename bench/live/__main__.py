@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"N={QUICK_N}, one process only")
     parser.add_argument("--json", action="store_true", help="also print each result as JSON")
     parser.add_argument(
-        "--minutes", type=float, default=9.5, help="time limit of the whole run (default 9.5)"
+        "--minutes", type=float, default=15, help="time limit of the whole run (default 15)"
     )
     parser.add_argument(
         "--patience",

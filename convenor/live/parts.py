@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from django.template.defaultfilters import linebreaks_filter
 from django.template.loader import get_template
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from convenor.live.models import GroupMember, LivePresence, RoomNotes, Round
 from convenor.live.views import GroupView, PersonRow, place_of, round_basics
 
 TEMPLATE = "live/_my_group.html"
+COUNTDOWN = "live/_countdown.html"
 
 
 def _own_view(message: dict[str, Any], participant: str) -> dict[str, Any]:
@@ -68,6 +70,11 @@ def _messages(session_id: UUID, message: dict[str, Any]) -> dict[str, str]:
         "server_now": timezone.now(),
         **round_basics(round_),
     }
+    # What every group's region of the round shows alike, rendered once, not once per group.
+    base["round_countdown"] = get_template(COUNTDOWN).render(
+        {**base, "ends_at": base["round_ends_at"], "label": "this round"}
+    )
+    base["round_prompts_html"] = linebreaks_filter(round_.prompts, autoescape=True)
     template = get_template(TEMPLATE)
 
     def render(**extra: Any) -> str:
