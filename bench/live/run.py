@@ -309,7 +309,7 @@ async def drive(
 
 def budget_for(n: int) -> float:
     """Seconds of driving allowed for N participants (seeding and start-up come on top)."""
-    return 45 + 0.07 * n
+    return 60 + 0.1 * n
 
 
 def run_mode(

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from convenor.accounts.models import User
@@ -496,7 +497,9 @@ def do_end_round(round_: Round, actor: User | None) -> Round:
         round_ = _locked_open_round(round_)
         round_.ended_at = timezone.now()
         round_.save(update_fields=["ended_at"])
-        emit(round_.session, "round_ended", {"round_id": str(round_.pk)})
+        # What every participant's group region shows now is the same: sent with the event.
+        no_round = render_to_string("live/_my_group.html", {"round": None})
+        emit(round_.session, "round_ended", {"round_id": str(round_.pk)}, html={"round": no_round})
     return round_
 
 

@@ -84,6 +84,7 @@ def emit(
     *,
     personal: Personal | None = None,
     everyone: bool = True,
+    html: dict[str, str] | None = None,
 ) -> LiveEvent:
     """Append an event with the session's next sequence number; broadcast it after commit.
 
@@ -93,7 +94,9 @@ def emit(
     channel layer only, never into the log, and only to that room's members and the
     facilitators. `personal`, called after commit with the event, gives some tabs their own
     message instead of the common one; with `everyone=False` the common one goes to the
-    facilitators only (every participant's tab has its own).
+    facilitators only (every participant's tab has its own). `html` (region topic -> rendered,
+    escaped HTML that is the same for every participant) travels with the common message, so
+    participants' tabs need not ask for that region.
     """
     state = lock_state(session)
     after = state.last_shared_seq
@@ -109,7 +112,13 @@ def emit(
     message = event.as_message()
     transaction.on_commit(
         lambda: broadcast(
-            session.pk, message, private, after=after, personal=personal, everyone=everyone
+            session.pk,
+            message,
+            private,
+            after=after,
+            personal=personal,
+            everyone=everyone,
+            html=html,
         )
     )
     return event
@@ -176,6 +185,7 @@ def broadcast(
     after: int | None = None,
     personal: Personal | None = None,
     everyone: bool = True,
+    html: dict[str, str] | None = None,
 ) -> None:
     """Tell the session's connected clients about a committed event (best effort)."""
     layer = get_channel_layer()
@@ -201,7 +211,8 @@ def broadcast(
         else:
             own = personal(message) if personal is not None else {}
             channels += _batches(base, own)
-            common = {**base, "text": _event_text(message)}
+            extra = {"html": html} if html else {}
+            common = {**base, "text": _event_text(message, **extra)}
             if everyone:
                 if own:
                     common["except"] = sorted(own)

@@ -121,3 +121,19 @@ async def test_a_breakout_room_is_pushed_with_its_notes_form(
     # Rendered once for the room, so without anyone's CSRF token: the page puts its own in.
     assert 'name="csrfmiddlewaretoken" value=""' in html
     assert listed(html) == {str(p.pk) for p in people}
+
+
+async def test_the_end_of_a_round_comes_with_the_region_everyone_now_sees(
+    session: Session, facilitator: User, people: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    tabs = [await connect(session, await cookie_of(person)) for person in people]
+    console = await connect(session, await cookie_of(facilitator))
+    round_ = await db(actions.do_start_round)(session, facilitator, seed=1)
+    await db(actions.do_end_round)(round_, facilitator)
+    for tab in tabs:
+        reply = await next_event(tab, "round_ended")
+        assert "No round is running" in reply["html"]["round"]
+        assert "data-person" not in reply["html"]["round"]
+    assert (await next_event(console, "round_ended"))["event"]["payload"] == {
+        "round_id": str(round_.pk)
+    }
