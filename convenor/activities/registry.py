@@ -55,6 +55,9 @@ class Panel:
     console_template: str = ""
     # Lower first when several panels serve one kind of segment.
     order: int = 50
+    # Built on the breakout groups: the live page re-fetches it when a round starts, changes
+    # or ends (other panels are left alone then, which saves a request per tab).
+    follows_rounds: bool = False
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,15 @@ def activity_context(
     return {
         "activity_segment": segment,
         "activity_panels": render_panels(request, membership, session, segment),
+        "activity_follows_rounds": follows_rounds(segment),
     }
+
+
+def follows_rounds(segment: Segment | None) -> bool:
+    """Whether the segment's activity region changes with the breakout groups."""
+    if segment is None:
+        return False
+    return any(panel.follows_rounds for panel in registry.panels_for(segment.kind))
 
 
 @participant_must_agree
@@ -78,6 +86,7 @@ def activity_part(request: HttpRequest, programme_id: UUID, session_id: UUID) ->
         "session": session,
         "activity_segment": segment,
         "activity_panels": render_panels(request, membership, session, segment),
+        "activity_follows_rounds": follows_rounds(segment),
     }
     return render(request, "activities/_panels.html", context)
 

@@ -267,6 +267,7 @@ register_panel(
         empathy.panel_context,
         "boards/empathy_console.html",
         order=40,
+        follows_rounds=True,
     )
 )
 

@@ -318,6 +318,7 @@ register_panel(
         drafting_context,
         "purpose/drafting_console.html",
         order=10,
+        follows_rounds=True,
     )
 )
 register_panel(

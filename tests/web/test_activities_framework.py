@@ -188,3 +188,19 @@ def test_record_export_is_for_facilitators(
     assert "## Probe" in markdown and "- probe line" in markdown
     assert "Chatham House" in markdown
     assert facilitator_client.get(url + "?format=pdf").status_code == 400
+
+
+def test_only_panels_built_on_groups_follow_rounds(
+    facilitator: User, session: Session, plenary: Segment, participant_client: Client
+) -> None:
+    """live.js re-fetches the activity region on round events only when it is marked."""
+    url = reverse("live:activity_part", args=[session.programme_id, session.pk])
+    live_actions.do_start_segment(session, facilitator, plenary)
+    assert "data-follows-round" not in participant_client.get(url).content.decode()
+    mapping = Segment.objects.create(
+        session=session, position=1, title="Map", kind="empathy_map", duration_minutes=10
+    )
+    live_actions.do_start_segment(session, facilitator, mapping)
+    assert "data-follows-round" in participant_client.get(url).content.decode()
+    page = participant_client.get(reverse("live:session", args=[session.programme_id, session.pk]))
+    assert "data-follows-round" in page.content.decode()

@@ -42,9 +42,24 @@
   var dirty = {};
   // `html`: the region rendered by the server, sent with the event (a round's groups reach
   // their members that way); only the region marked data-push for the topic takes it.
+  function regionsFor(topic) {
+    var found = Array.prototype.slice.call(
+      root.querySelectorAll("[data-part][data-topics~='" + topic + "']"));
+    if (topic === "round") {
+      // Activity panels built on the breakout groups (the empathy map, the common purpose)
+      // carry data-follows-round; every other activity region stays as it is, so a round's
+      // start costs no extra request per tab.
+      Array.prototype.forEach.call(root.querySelectorAll("[data-part][data-activity-region]"),
+        function (region) {
+          if (found.indexOf(region) === -1 && region.querySelector("[data-follows-round]")) {
+            found.push(region);
+          }
+        });
+    }
+    return found;
+  }
   function refresh(topic, html) {
-    var regions = root.querySelectorAll("[data-part][data-topics~='" + topic + "']");
-    Array.prototype.forEach.call(regions, function (region) {
+    Array.prototype.forEach.call(regionsFor(topic), function (region) {
       var url = region.getAttribute("data-part");
       if (typeof html === "string" && region.getAttribute("data-push") === topic) {
         // A fetch already under way may answer with an older view: fetch again after it.
@@ -93,12 +108,16 @@
     tidy(region);
     restore(typed);
     bindNotes();
-    if (focusId) {
-      var again = document.getElementById(focusId);
-      if (again) {
-        again.focus();
-        if (caret && again.tagName === "TEXTAREA") { again.setSelectionRange(caret[0], caret[1]); }
-      }
+    var again = focusId ? document.getElementById(focusId) : null;
+    if (again) {
+      again.focus();
+      if (caret && again.tagName === "TEXTAREA") { again.setSelectionRange(caret[0], caret[1]); }
+    } else if (focused && focused !== document.body && !document.body.contains(focused)) {
+      // The control in use went with the old content (a new segment, a closed room): put the
+      // focus on the region's heading rather than letting it fall to the page.
+      var section = region.closest("section");
+      var heading = section && section.querySelector("h2");
+      if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
     }
     syncClock();
     tick();
@@ -120,9 +139,12 @@
   // Fields are matched by id; shared notes keep their own state (see bindNotes).
   function unsaved(region) {
     var kept = [];
-    Array.prototype.forEach.call(region.querySelectorAll("textarea[id], input[id]"), function (el) {
+    Array.prototype.forEach.call(region.querySelectorAll("textarea[id], input[id], select[id]"), function (el) {
       if (el.closest("[data-notes]")) { return; }
-      if (el.type === "radio" || el.type === "checkbox") {
+      if (el.tagName === "SELECT") {
+        var chosen = el.options[el.selectedIndex];
+        if (chosen && !chosen.defaultSelected) { kept.push([el.id, "value", el.value]); }
+      } else if (el.type === "radio" || el.type === "checkbox") {
         if (el.checked !== el.defaultChecked) { kept.push([el.id, "checked", el.checked]); }
       } else if (el.type !== "hidden" && el.value !== el.defaultValue) {
         kept.push([el.id, "value", el.value]);
