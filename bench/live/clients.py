@@ -30,13 +30,11 @@ PING_SECONDS = 25.0
 # The notes form of a breakout room's partial: its group id and the rev the text is at.
 NOTES_FORM = re.compile(r'data-notes="([0-9a-f-]{36})".*?name="rev" value="(\d+)"', re.DOTALL)
 # Regions of each page and the event topics that make live.js fetch them again.
-# (The activity region, "Take part" or "Activity", follows the run-sheet and the rounds too.)
-PARTICIPANT_REGIONS = {"runsheet": ("now/", "activity/"), "round": ("round/", "activity/")}
-CONSOLE_REGIONS = {
-    "runsheet": ("now/", "activity/"),
-    "round": ("round/", "activity/"),
-    "presence": ("here/",),
-}
+# The activity region ("Take part" or "Activity") follows the run-sheet, and the rounds too
+# while a panel built on the breakout groups is shown (data-follows-round, as in live.js).
+ACTIVITY = "activity/"
+PARTICIPANT_REGIONS = {"runsheet": ("now/", ACTIVITY), "round": ("round/",)}
+CONSOLE_REGIONS = {"runsheet": ("now/", ACTIVITY), "round": ("round/",), "presence": ("here/",)}
 # The region that takes the HTML an event may carry for a topic (live.js: data-push).
 PUSHED = {"round": "round/"}
 TOPICS = {
@@ -86,6 +84,7 @@ class Browser:
     fetch_log: list[tuple[str, float, float]] = field(default_factory=list)
     messages: int = 0
     pushed: int = 0  # regions that came rendered with their event (no request)
+    follows_round: bool = False  # the activity region shows a panel built on the groups
     pinging: bool = True
 
     @property
@@ -194,7 +193,10 @@ class Browser:
             self._refresh(topic, http, pushed)
 
     def _refresh(self, topic: str, http: aiohttp.ClientSession, html: str | None = None) -> None:
-        for path in self.regions()[topic]:
+        paths = self.regions()[topic]
+        if topic == "round" and self.follows_round:
+            paths += (ACTIVITY,)
+        for path in paths:
             if html is not None and PUSHED.get(topic) == path:
                 self.pushed += 1
                 if self.pending.get(path) == "loading":
@@ -235,6 +237,8 @@ class Browser:
         self._show(path, html)
 
     def _show(self, path: str, html: str) -> None:
+        if path == ACTIVITY:
+            self.follows_round = "data-follows-round" in html
         if path == "round/" and self.assigned_at is None and self._shows_my_group(html):
             self.assigned_at = time.monotonic()
             room = NOTES_FORM.search(html)
