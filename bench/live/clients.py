@@ -36,7 +36,7 @@ ACTIVITY = "activity/"
 PARTICIPANT_REGIONS = {"runsheet": ("now/", ACTIVITY), "round": ("round/",)}
 CONSOLE_REGIONS = {"runsheet": ("now/", ACTIVITY), "round": ("round/",), "presence": ("here/",)}
 # The region that takes the HTML an event may carry for a topic (live.js: data-push).
-PUSHED = {"round": "round/"}
+PUSHED = {"round": "round/", "runsheet": "now/"}
 TOPICS = {
     "segment_started": "runsheet",
     "segment_extended": "runsheet",

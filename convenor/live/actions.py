@@ -74,8 +74,22 @@ def _running(session: Session) -> SegmentRun | None:
     )
 
 
+def _now_for_participants(session: Session) -> dict[str, str]:
+    """The "now and next" region as every participant sees it, to send with a run-sheet event
+    (the same for all of them, so rendered once; facilitators' views fetch their own)."""
+    from convenor.live.views import sheet_of  # the views render with these helpers
+
+    context = {"session": session, "sheet": sheet_of(session), "server_now": timezone.now()}
+    return {"runsheet": render_to_string("live/_now.html", context)}
+
+
 def _emit_runsheet(session: Session, kind: str, segment: Segment) -> None:
-    emit(session, kind, {"segment": str(segment.pk), "runsheet": runsheet_state(session)})
+    emit(
+        session,
+        kind,
+        {"segment": str(segment.pk), "runsheet": runsheet_state(session)},
+        html=_now_for_participants(session),
+    )
 
 
 def _next_pending(session: Session, after: Segment | None) -> Segment | None:
@@ -188,7 +202,12 @@ def do_runsheet_edited(session: Session) -> None:
     """
     with transaction.atomic():
         lock_state(session)
-        emit(session, "runsheet_edited", {"segment": None, "runsheet": runsheet_state(session)})
+        emit(
+            session,
+            "runsheet_edited",
+            {"segment": None, "runsheet": runsheet_state(session)},
+            html=_now_for_participants(session),
+        )
 
 
 # --- Rounds ---------------------------------------------------------------------------------

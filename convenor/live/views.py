@@ -78,7 +78,7 @@ def place_of(session: Session, number: int, token: str) -> Place:
     return Place(video_url=video, table=table)
 
 
-def _sheet(session: Session) -> dict[str, Any]:
+def sheet_of(session: Session) -> dict[str, Any]:
     """The run-sheet state with datetimes (for the templates) and the current and next items."""
     state = runsheet_state(session)
     for item in state["segments"]:
@@ -178,7 +178,7 @@ def _round_context(membership: Membership, session: Session) -> dict[str, Any]:
 @participant_must_agree
 def live_session(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     membership, session = get_session_for_member(request, programme_id, session_id)
-    context = live_context(membership, session, sheet=_sheet(session))
+    context = live_context(membership, session, sheet=sheet_of(session))
     context.update(_round_context(membership, session))
     context.update(activity_context(request, membership, session))
     return render(request, "live/session.html", context)
@@ -186,7 +186,7 @@ def live_session(request: HttpRequest, programme_id: UUID, session_id: UUID) -> 
 
 def console(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     membership, session = get_session_for_facilitator(request, programme_id, session_id)
-    context = live_context(membership, session, sheet=_sheet(session), here=_here(session))
+    context = live_context(membership, session, sheet=sheet_of(session), here=_here(session))
     context.update(_round_context(membership, session))
     context.update(activity_context(request, membership, session))
     context["nav_active"] = "sessions"
@@ -199,7 +199,7 @@ def console(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpR
 @participant_must_agree
 def now_part(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     membership, session = get_session_for_member(request, programme_id, session_id)
-    context = live_context(membership, session, sheet=_sheet(session))
+    context = live_context(membership, session, sheet=sheet_of(session))
     return render(request, "live/_now.html", context)
 
 

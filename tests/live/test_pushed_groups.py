@@ -137,3 +137,20 @@ async def test_the_end_of_a_round_comes_with_the_region_everyone_now_sees(
     assert (await next_event(console, "round_ended"))["event"]["payload"] == {
         "round_id": str(round_.pk)
     }
+
+
+async def test_run_sheet_events_come_with_the_now_region_participants_see(
+    session: Session, facilitator: User, people: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    tab = await connect(session, await cookie_of(people[0]))
+    console = await connect(session, await cookie_of(facilitator))
+    await db(actions.do_start_segment)(session, facilitator)
+    await db(actions.do_extend_segment)(session, facilitator, 5)
+    started = await next_event(tab, "segment_started")
+    assert "Welcome" in started["html"]["runsheet"]
+    assert "Next:" in started["html"]["runsheet"]
+    assert "data-ends-at" in started["html"]["runsheet"]
+    assert "live-sheet" not in started["html"]["runsheet"], "the participants' view, no table"
+    extended = await next_event(tab, "segment_extended")
+    assert "extended by 5 min" in extended["html"]["runsheet"]
+    assert (await next_event(console, "segment_started"))["event"] == started["event"]
