@@ -21,6 +21,9 @@ Protocol (JSON text frames, at most 16 KiB each):
   a round's `round_started` / `round_changed` reach a participant's tab with its own group
   rendered: `{"type": "event", "event": ..., "html": {"round": <the round region's HTML>}}`,
   where a participant's `round_started` lists only its own group (and itself, if waiting);
+  run-sheet events and `round_ended` carry the region every participant now sees the same way
+  (`"html": {"runsheet": ...}` / `{"round": ...}`); live.js puts such HTML into the region
+  marked `data-push` for that topic instead of fetching it (facilitators' consoles fetch);
 - anything wrong (bad JSON, binary, too large, unknown type or field, wrong type, unknown id,
   wrong role, beyond the rate limit) → `{"type": "error", "message": ..., "ref": ...}`, and
   nothing changes.
