@@ -118,7 +118,8 @@ def details(out: Outcome) -> str:
     frames = ", ".join(f"{name} {count}" for name, count in out.frames.items())
     parts.append(f"  server CPU: {cpu}; frames received: {frames}")
     parts.append(
-        f"  round regions pushed with the event: {out.pushed}; round partial fetches after "
+        f"  regions pushed with events (up to the round): {out.pushed}; round partial "
+        f"fetches after "
         f"the click: {len(out.round_fetch_ms)}, p50/p95/p99 {percentiles(out.round_fetch_ms)} "
         f"ms (request to response)"
     )

@@ -74,7 +74,7 @@ class Outcome:
     # fetches (count and duration from request to full response), WebSocket frames received.
     server_cpu_s: dict[str, float] = field(default_factory=dict)
     round_fetch_ms: list[float] = field(default_factory=list)
-    pushed: int = 0  # round regions that came rendered with their event (no request)
+    pushed: int = 0  # regions that came rendered with their events, up to the round
     frames: dict[str, int] = field(default_factory=dict)
     load: tuple[float, float] = (0.0, 0.0)
     error: str = ""
