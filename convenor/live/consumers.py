@@ -332,6 +332,22 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 logger.warning("Could not join %s; retrying", group, exc_info=True)
                 await asyncio.sleep(0.2 * 2**attempt)
 
+    async def live_revoke(self, message: dict[str, Any]) -> None:
+        """Access has gone (see convenor.live.revoke): close as for an outsider."""
+        membership = self.membership
+        if membership is None:
+            return
+        participant = membership.participant
+        facilitation = membership.facilitation
+        if participant is not None:
+            gone = message.get("participants") is not None or message.get("participant") == str(
+                participant.pk
+            )
+        else:
+            gone = facilitation is not None and message.get("user") == str(facilitation.user_id)
+        if gone:
+            await self.close(code=CLOSE_OUTSIDER)
+
     async def live_resync(self, message: dict[str, Any]) -> None:
         """After a channel-layer error: send whatever the log has beyond what this tab has."""
         if self.sent_seq is None or self.session is None:
