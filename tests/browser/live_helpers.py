@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import (
     BrowserContext,
@@ -95,9 +96,9 @@ class SeededSession:
     console_path: str
 
 
-def seed_live_session(server: Server, programme: str, title: str) -> SeededSession:
-    """A programme with ground rules, four invited people and a session from the reference
-    template, written into the server's own database by a child process.
+def run_seed(server: Server, script: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Run `script` (Python, given `spec` as JSON in argv[1]) against the running server's own
+    database in a child process; its last line of output, as JSON.
 
     Caveat: the server fixture keeps its SQLite file next to its log, which is how it is found.
     """
@@ -109,6 +110,23 @@ def seed_live_session(server: Server, programme: str, title: str) -> SeededSessi
         if not key.startswith(("CONVENOR_", "REDIS_", "DATABASE_", "EMAIL_"))
     }
     env.update(DJANGO_SETTINGS_MODULE="convenor.settings", DATABASE_URL=f"sqlite:///{database}")
+    done = subprocess.run(  # noqa: S603 (our own interpreter, fixed script)
+        [sys.executable, "-c", script, json.dumps(spec)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, f"seeding failed:\n{done.stdout}{done.stderr}"
+    made: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return made
+
+
+def seed_live_session(server: Server, programme: str, title: str) -> SeededSession:
+    """A programme with ground rules, four invited people and a session from the reference
+    template, written into the server's own database (see run_seed)."""
     spec = {
         "email": server.email,
         "programme": programme,
@@ -117,17 +135,7 @@ def seed_live_session(server: Server, programme: str, title: str) -> SeededSessi
         "rooms": VIDEO_ROOMS,
         "people": PEOPLE,
     }
-    done = subprocess.run(  # noqa: S603 (our own interpreter, fixed script)
-        [sys.executable, "-c", _SEED, json.dumps(spec)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, f"seeding the live session failed:\n{done.stdout}{done.stderr}"
-    made = json.loads(done.stdout.strip().splitlines()[-1])
+    made = run_seed(server, _SEED, spec)
     people = [
         Person(name, organisation, sector, entry["invite"])
         for (name, organisation, sector), entry in zip(PEOPLE, made["people"], strict=True)

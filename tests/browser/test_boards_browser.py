@@ -8,12 +8,8 @@ scroll sideways), for participants and for the console, and the empathy maps' pl
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +25,7 @@ from .live_helpers import (
     command,
     join,
     mark_page,
+    run_seed,
 )
 from .support import DESKTOP, PHONE, PageChecker, PointerDriver, Server
 
@@ -91,15 +88,7 @@ SEGMENTS = [
 
 def seed(server: Server, programme: str, title: str) -> SeededSession:
     """The programme, three invited people and a session of the three board segments, written
-    into the server's database (as live_helpers.seed_live_session does for its session)."""
-    database = server.log.parent / "browser.sqlite3"
-    assert database.exists(), f"the browser server's database is not at {database}"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("CONVENOR_", "REDIS_", "DATABASE_", "EMAIL_"))
-    }
-    env.update(DJANGO_SETTINGS_MODULE="convenor.settings", DATABASE_URL=f"sqlite:///{database}")
+    into the server's database (see live_helpers.run_seed)."""
     spec = {
         "email": server.email,
         "programme": programme,
@@ -108,17 +97,7 @@ def seed(server: Server, programme: str, title: str) -> SeededSession:
         "segments": SEGMENTS,
         "people": PEOPLE,
     }
-    done = subprocess.run(  # noqa: S603 (our own interpreter, fixed script)
-        [sys.executable, "-c", _SEED, json.dumps(spec)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, f"seeding failed:\n{done.stdout}{done.stderr}"
-    made = json.loads(done.stdout.strip().splitlines()[-1])
+    made = run_seed(server, _SEED, spec)
     people = [
         Person(name, organisation, sector, entry["invite"])
         for (name, organisation, sector), entry in zip(PEOPLE, made["people"], strict=True)
