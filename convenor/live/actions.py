@@ -15,18 +15,17 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from convenor.accounts.models import User
+from convenor.live import notes
 from convenor.live.events import Personal, emit, lock_state
 from convenor.live.models import (
     GroupMember,
     LivePresence,
     RoomGroup,
-    RoomNotes,
     Round,
     SegmentRun,
 )
 from convenor.live.state import (
     group_state,
-    notes_state,
     open_round,
     round_state,
     rounds_history,
@@ -51,7 +50,6 @@ ROUND_SIZES = {Round.Kind.COFFEE: (2, 3), Round.Kind.BREAKOUT: (3, 8)}
 MAX_ROUND_MINUTES = 120
 MAX_PROMPT_CHARS = 5000
 MAX_ROOMS = 200
-MAX_NOTES_CHARS = 20000
 MAX_MESSAGE_CHARS = 500
 MAX_CLOSE_SECONDS = 600
 DEFAULT_PROMPTS = (
@@ -526,14 +524,13 @@ def do_end_round(round_: Round, actor: User | None) -> Round:
 
 
 class NotesConflict(Exception):
-    """A save based on an older rev: nothing was written; `notes` is what is stored now."""
+    """A save based on a rev too old to merge: nothing was written; `rev` and `text` are what
+    is stored now."""
 
-    def __init__(self, notes: RoomNotes) -> None:
-        super().__init__(
-            "Someone else in your room changed the notes since you last saw them; "
-            "the latest version is shown and your last change was not saved."
-        )
-        self.notes = notes
+    def __init__(self, rev: int, text: str, message: str) -> None:
+        super().__init__(message)
+        self.rev = rev
+        self.text = text
 
 
 def _locked_breakout(round_: Round) -> Round:
@@ -545,56 +542,21 @@ def _locked_breakout(round_: Round) -> Round:
     return round_
 
 
-def notes_for(group: RoomGroup) -> RoomNotes | None:
-    return RoomNotes.objects.filter(group=group).first()
+def do_save_notes(
+    group: RoomGroup, participant: Participant, text: str, rev: int, sid: str | None = None
+) -> notes.Outcome:
+    """Save a member's text of a room's notes, based on `rev` (see convenor.live.notes): merged
+    with what others saved since; the outcome has the rev and, when merged, the text stored.
 
-
-def do_save_notes(group: RoomGroup, participant: Participant, text: str, rev: int) -> RoomNotes:
-    """Replace a room's notes with `text`, written by a member who last saw `rev`.
-
-    Last writer wins, but only over what it has seen: a save based on an older rev raises
-    NotesConflict carrying the stored notes, so a stale tab is shown the latest text instead
-    of silently overwriting it. Saving the same text again writes nothing.
+    Raises ValidationError (nothing written) or NotesConflict when `rev` is too old to merge.
     """
-    text = text.replace("\r\n", "\n")
-    if len(text) > MAX_NOTES_CHARS:
-        raise ValidationError(
-            f"Notes can be at most {MAX_NOTES_CHARS:,} characters long "
-            f"(these are {len(text):,}); nothing was saved."
-        )
-    if isinstance(rev, bool) or not isinstance(rev, int) or rev < 0:
-        raise ValidationError("rev must be a whole number of at least 0.")
-    with transaction.atomic():
-        round_ = _locked_open_round(group.round)
-        if round_.kind != Round.Kind.BREAKOUT:
-            raise ValidationError("Only breakout rooms have shared notes.")
-        if not GroupMember.objects.filter(group=group, participant=participant).exists():
-            raise ValidationError("You can only write in your own room's notes.")
-        if round_.rooms_closed():
-            raise ValidationError("The rooms have closed, so the notes can no longer change.")
-        notes, _ = RoomNotes.objects.get_or_create(
-            group=group, defaults={"round": round_, "number": group.number}
-        )
-        if rev != notes.rev:
-            raise NotesConflict(notes)
-        if text == notes.text:
-            return notes
-        notes.text = text
-        notes.rev += 1
-        notes.updated_at = timezone.now()
-        notes.save(update_fields=["text", "rev", "updated_at"])
-        emit(
-            round_.session,
-            "notes_saved",
-            {
-                "round_id": str(round_.pk),
-                "group": str(group.pk),
-                "notes_id": str(notes.pk),
-                "notes": notes_state(notes),
-            },
-            private={"group": str(group.pk), "text": notes.text, "rev": notes.rev},
-        )
-    return notes
+    save = notes.Save(group.round.session_id, participant.pk, group.pk, text, rev, sid)
+    (outcome,) = notes.save_all([save])
+    if outcome.kind == "error":
+        raise ValidationError(outcome.message)
+    if outcome.kind == "conflict":
+        raise NotesConflict(outcome.rev, outcome.text or "", outcome.message)
+    return outcome
 
 
 def do_message_rooms(round_: Round, actor: User | None, message: str) -> Round:

@@ -10,11 +10,14 @@ Protocol (JSON text frames, at most 16 KiB each):
 - workshop activities: `{"type": "<activity>.<verb>", ...fields, "ref": any}` (see
   convenor.activities.registry) → `{"type": "ok", ...}` or an error, as for commands;
 - a breakout room's members: `{"type": "notes.save", "group": <room uuid>, "text": str,
-  "rev": N, "ref": any}` (N: the rev the text was based on) → `{"type": "notes.saved",
-  "group": ..., "rev": stored rev, "ref": ...}`, or when someone else saved since N
-  `{"type": "notes.conflict", "group": ..., "rev": ..., "text": the stored text, "message": ...,
-  "ref": ...}` (nothing written); the `notes_saved` event then reaches only the room's
-  members and the facilitators, with `"notes": {"group", "text", "rev"}` beside it;
+  "rev": N, "sid": optional str, "ref": any}` (N: the rev the text was based on; sid: the
+  tab's id for this save, the same when it is sent again) → `{"type": "notes.saved", "group":
+  ..., "rev": stored rev, "ref": ...}`, with `"text"` when what was stored differs from what
+  was sent (others saved since N: both changes merged, see convenor.live.notes); only when N is
+  older than the saves kept for merging `{"type": "notes.conflict", "group": ..., "rev": ...,
+  "text": the stored text, "message": ..., "ref": ...}` (nothing written); the `notes_saved`
+  event then reaches only the room's members and the facilitators, with `"notes": {"group",
+  "text", "rev"}` beside it;
 - what each tab is told live (see convenor.live.events): participants' tabs are not sent
   `presence` or other rooms' `notes_saved` (they skip those numbers; a replay from the log
   after reconnecting has every event, so a participant's state may simply skip them too), and
@@ -49,17 +52,15 @@ from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.utils import timezone
 
 from convenor.activities.dispatch import perform
 from convenor.activities.registry import ActivityError, registry
-from convenor.live import actions, commands
+from convenor.live import actions, commands, notes
 from convenor.live.access import get_live_session_for_member
 from convenor.live.events import dispatch_channel, events_after, group_name, staff_group
-from convenor.live.models import RoomGroup
 from convenor.live.state import snapshot
 from convenor.programmes.access import Membership
 from convenor.programmes.models import Participant
@@ -143,15 +144,15 @@ async def _dispatch(layer: Any, channel: str) -> None:
             logger.warning("Live dispatcher could not receive; retrying", exc_info=True)
             await asyncio.sleep(0.5)
             continue
-        notice = batch.get("notice", {})
-        for name, text in batch.get("texts", {}).items():
-            consumer = _local.get(name)
-            if consumer is None:
-                continue  # gone; its next hello catches up from the log
-            try:
-                await consumer.live_event({**notice, "text": text})
-            except Exception:
-                logger.exception("Could not hand a live event to %s", name)
+        for notice, texts in batch.get("items", ()):
+            for name, text in texts.items():
+                consumer = _local.get(name)
+                if consumer is None:
+                    continue  # gone; its next hello catches up from the log
+                try:
+                    await consumer.live_event({**notice, "text": text})
+                except Exception:
+                    logger.exception("Could not hand a live event to %s", name)
 
 
 # Background removals of people who left mid-round; held here so they are not collected early.
@@ -190,30 +191,54 @@ def _execute(session: Session, membership: Membership, name: str, values: dict[s
     return commands.execute(session, membership.facilitation.user, name, values)
 
 
-def _save_notes(
-    session: Session, participant: Participant, group_id: str, text: str, rev: int
-) -> dict[str, Any]:
-    try:
-        pk = uuid.UUID(group_id)
-    except ValueError:
-        return {"type": "error", "message": "“group” is not a valid id."}
-    group = RoomGroup.objects.select_related("round__session").filter(pk=pk, round__session=session)
-    found = group.first()
-    if found is None:
-        return {"type": "error", "message": "There is no such room in this session."}
-    try:
-        notes = actions.do_save_notes(found, participant, text, rev)
-    except actions.NotesConflict as conflict:
-        return {
-            "type": "notes.conflict",
-            "group": group_id,
-            "rev": conflict.notes.rev,
-            "text": conflict.notes.text,
-            "message": str(conflict),
-        }
-    except ValidationError as error:
-        return {"type": "error", "message": " ".join(error.messages)}
-    return {"type": "notes.saved", "group": group_id, "rev": notes.rev}
+class NotesWriter:
+    """Queues the notes saves of one process's tabs and writes them in batches.
+
+    While one batch is being written on the database thread the next saves wait; then all of
+    them (up to MAX_BATCH) go in one transaction (convenor.live.notes.save_all). One save alone
+    is written at once; under a crowd, a batch takes about as long as the last one took to
+    write, so the wait adapts to the load without a timer.
+    """
+
+    MAX_BATCH = 500
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[notes.Save, asyncio.Future[notes.Outcome]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def save(self, save: notes.Save) -> notes.Outcome:
+        future: asyncio.Future[notes.Outcome] = asyncio.get_running_loop().create_future()
+        self.waiting.append((save, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        while self.waiting:
+            batch, self.waiting = self.waiting[: self.MAX_BATCH], self.waiting[self.MAX_BATCH :]
+            try:
+                outcomes = await on_db(notes.save_all)([save for save, _ in batch])
+            except Exception:
+                logger.exception("Could not write %d notes saves", len(batch))
+                failed = "The server could not save this just now; it is kept on your page."
+                outcomes = [notes.Outcome("error", s.group_id, message=failed) for s, _ in batch]
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if not future.done():
+                    future.set_result(outcome)
+
+
+_writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, NotesWriter]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def notes_writer() -> NotesWriter:
+    """This event loop's notes writer."""
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None:
+        writer = _writers[loop] = NotesWriter()
+    return writer
 
 
 async def _remove_later(session: Session, participant: Participant) -> None:
@@ -472,7 +497,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if participant is None:
             await self.error("Only the room's members can write its notes.", ref)
             return
-        unknown = sorted(set(content) - {"type", "ref", "group", "text", "rev"})
+        unknown = sorted(set(content) - {"type", "ref", "group", "text", "rev", "sid"})
         if unknown:
             await self.error(f"Unexpected field(s) for notes.save: {', '.join(unknown)}.", ref)
             return
@@ -483,7 +508,17 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if isinstance(rev, bool) or not isinstance(rev, int) or rev < 0:
             await self.error("“rev” must be a whole number of at least 0.", ref)
             return
-        reply = await on_db(_save_notes)(self.session, participant, group, text, rev)
+        try:
+            group_id = uuid.UUID(group)
+        except ValueError:
+            await self.error("“group” is not a valid id.", ref)
+            return
+        problem = notes.check(text, rev, content.get("sid"))
+        if problem is not None:
+            await self.error(problem, ref)
+            return
+        save = notes.Save(self.session.pk, participant.pk, group_id, text, rev, content.get("sid"))
+        reply = (await notes_writer().save(save)).reply()
         if ref is not None:
             reply["ref"] = ref
         await self.send_json(reply)

@@ -66,13 +66,18 @@ def encode(message: dict[str, Any]) -> str:
 
 def lock_state(session: Session) -> LiveState:
     """Lock the session's live-state row for the rest of the transaction (made on first use)."""
+    return lock_session(session.pk)
+
+
+def lock_session(session_id: UUID) -> LiveState:
+    """`lock_state` by the session's primary key."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_state must run inside transaction.atomic().")
-    state = LiveState.objects.select_for_update().filter(session=session).first()
+    state = LiveState.objects.select_for_update().filter(session_id=session_id).first()
     if state is None:
         # First write to this session; get_or_create copes with a writer racing us to it.
-        LiveState.objects.get_or_create(session=session)
-        state = LiveState.objects.select_for_update().get(session=session)
+        LiveState.objects.get_or_create(session_id=session_id)
+        state = LiveState.objects.select_for_update().get(session_id=session_id)
     return state
 
 
@@ -124,10 +129,45 @@ def emit(
     return event
 
 
-def _room_channels(session_id: UUID, group_id: str) -> list[str]:
-    members = GroupMember.objects.filter(group_id=UUID(group_id)).values("participant_id")
-    rows = LivePresence.objects.filter(session_id=session_id, participant_id__in=members)
-    return list(rows.values_list("channel_name", flat=True))
+def emit_to_rooms(
+    session_id: UUID, items: list[tuple[str, dict[str, Any], dict[str, Any]]]
+) -> list[LiveEvent]:
+    """Several events that each concern one room (`(kind, payload, private)`, `private` as for
+    `emit`): numbered under one lock, written in one insert, broadcast together after commit.
+    Saves of many rooms' notes at once (see convenor.live.notes) cost one of each, not one per
+    room."""
+    if not items:
+        return []
+    state = lock_session(session_id)
+    after = state.last_shared_seq
+    first = state.last_seq + 1
+    state.last_seq += len(items)
+    state.save(update_fields=["last_seq"])
+    events = LiveEvent.objects.bulk_create(
+        LiveEvent(session_id=session_id, seq=first + index, kind=kind, payload=payload)
+        for index, (kind, payload, _) in enumerate(items)
+    )
+    sent = [
+        (event.as_message(), private) for event, (_, _, private) in zip(events, items, strict=True)
+    ]
+    transaction.on_commit(lambda: broadcast_to_rooms(session_id, sent, after=after))
+    return events
+
+
+def _room_channels(session_id: UUID, group_ids: list[str]) -> dict[str, list[str]]:
+    """The connected members' channels of each room (one query for all of them)."""
+    ids = [UUID(group_id) for group_id in group_ids]
+    members = GroupMember.objects.filter(group_id__in=ids)
+    rooms: dict[str, list[str]] = {group_id: [] for group_id in group_ids}
+    rows = LivePresence.objects.filter(
+        session_id=session_id, participant_id__in=members.values("participant_id")
+    ).values_list("participant_id", "channel_name")
+    channels: dict[Any, list[str]] = {}
+    for participant_id, channel in rows:
+        channels.setdefault(participant_id, []).append(channel)
+    for group_id, participant_id in members.values_list("group_id", "participant_id"):
+        rooms[str(group_id)] += channels.get(participant_id, [])
+    return rooms
 
 
 # One lock per event loop: deliveries handed to the loop go out one at a time, in the order
@@ -192,25 +232,18 @@ def broadcast(
     if layer is None:
         return
     seq, kind = message["seq"], message["kind"]
-    base: dict[str, Any] = {
-        "type": "live.event",
-        "seq": seq,
-        "kind": kind,
-        "after": seq - 1 if after is None else after,
-    }
+    base = _notice(message, after)
     groups: list[tuple[str, dict[str, Any]]] = []
     channels: list[tuple[str, dict[str, Any]]] = []
     try:
         if kind in STAFF_KINDS:
             groups.append((staff_group(session_id), {**base, "text": _event_text(message)}))
         elif private is not None:
-            text = _event_text(message, notes=private)
-            members = _room_channels(session_id, private["group"])
-            channels += _batches(base, dict.fromkeys(members, text))
-            groups.append((staff_group(session_id), {**base, "text": text}))
+            broadcast_to_rooms(session_id, [(message, private)], after=base["after"])
+            return
         else:
             own = personal(message) if personal is not None else {}
-            channels += _batches(base, own)
+            channels += _batches([(base, own)])
             extra = {"html": html} if html else {}
             common = {**base, "text": _event_text(message, **extra)}
             if everyone:
@@ -226,13 +259,53 @@ def broadcast(
         logger.exception("Could not broadcast live event %s", seq)
 
 
-def _batches(base: dict[str, Any], texts: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
-    """Per-tab texts as one message per server process, which hands each of its tabs its own."""
-    batches: dict[str, dict[str, str]] = {}
-    for name, text in texts.items():
-        batches.setdefault(dispatch_channel(name), {})[name] = text
+def broadcast_to_rooms(
+    session_id: UUID, sent: list[tuple[dict[str, Any], dict[str, Any]]], *, after: int
+) -> None:
+    """Tell each room's members and the facilitators of committed room events (best effort):
+    per event, its room's tabs and the facilitators' get the event with `private` beside it;
+    every other tab is not told (see the module's docstring)."""
+    layer = get_channel_layer()
+    if layer is None or not sent:
+        return
+    try:
+        rooms = _room_channels(session_id, [private["group"] for _, private in sent])
+        items: list[tuple[dict[str, Any], dict[str, str]]] = []
+        staff: list[tuple[str, dict[str, Any]]] = []
+        for message, private in sent:
+            base = _notice(message, after)
+            text = _event_text(message, notes=private)
+            items.append((base, dict.fromkeys(rooms[private["group"]], text)))
+            staff.append((staff_group(session_id), {**base, "text": text}))
+        _hand_over(layer, staff, _batches(items), sent[-1][0]["seq"])
+    except Exception:
+        logger.exception("Could not broadcast live events up to %s", sent[-1][0]["seq"])
+
+
+def _notice(message: dict[str, Any], after: int | None) -> dict[str, Any]:
+    seq = message["seq"]
+    return {
+        "type": "live.event",
+        "seq": seq,
+        "kind": message["kind"],
+        "after": seq - 1 if after is None else after,
+    }
+
+
+def _batches(
+    items: list[tuple[dict[str, Any], dict[str, str]]],
+) -> list[tuple[str, dict[str, Any]]]:
+    """Per-tab texts, for one or more events, as one message per server process, whose
+    dispatcher hands each of its tabs its own (in the order of `items`)."""
+    batches: dict[str, list[tuple[dict[str, Any], dict[str, str]]]] = {}
+    for notice, texts in items:
+        for name, text in texts.items():
+            own = batches.setdefault(dispatch_channel(name), [])
+            if not own or own[-1][0] is not notice:
+                own.append((notice, {}))
+            own[-1][1][name] = text
     return [
-        (dispatcher, {"type": "live.batch", "notice": base, "texts": own})
+        (dispatcher, {"type": "live.batch", "items": [[n, t] for n, t in own]})
         for dispatcher, own in batches.items()
     ]
 

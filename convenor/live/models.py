@@ -202,10 +202,12 @@ class GroupMember(models.Model):
 
 
 class RoomNotes(models.Model):
-    """A breakout room's shared notes: one text, last writer wins, `rev` counts the saves.
+    """A breakout room's shared notes: one text, `rev` counts the saves.
 
     Tied to the round and the room's number rather than only to the group, so the notes outlive
-    a group that empties when people are moved (the group link is then cleared).
+    a group that empties when people are moved (the group link is then cleared). `recent`
+    keeps the latest saves as splices, so a save based on an older rev is merged rather than
+    refused (see convenor.live.notes).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -217,6 +219,9 @@ class RoomNotes(models.Model):
     text = models.TextField(blank=True, max_length=20000)
     rev = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The latest saves, oldest first: {"rev": the rev it made, "splice": [at, removed,
+    # inserted] from the text before it, "sid": the writer's id for that save or null}.
+    recent = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["round", "number", "updated_at"]

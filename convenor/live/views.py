@@ -268,9 +268,11 @@ def _wants_json(request: HttpRequest) -> bool:
 def room_notes(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     """A room's notes as JSON (GET ?group=), or a save (POST group, text, rev).
 
-    POST answers JSON when asked for it (the script's fallback when its socket is down):
-    200 {"group", "rev"}, 409 {"error", "group", "rev", "text"} for a stale rev, 400
-    {"error"}; otherwise (a form without JavaScript) it redirects back with a message.
+    POST (group, text, rev, optional sid) answers JSON when asked for it (the script's fallback
+    when its socket is down): 200 {"group", "rev"} and "text" when what was stored differs from
+    what was sent (merged with others' saves), 409 {"error", "group", "rev", "text"} for a rev
+    too old to merge, 400 {"error"}; otherwise (a form without JavaScript) it redirects back
+    with a message.
     """
     membership, session = get_session_for_member(request, programme_id, session_id)
     if request.method not in ("GET", "POST"):
@@ -297,22 +299,26 @@ def room_notes(request: HttpRequest, programme_id: UUID, session_id: UUID) -> Ht
     try:
         rev = int(request.POST.get("rev", ""))
         text = request.POST.get("text", "")
-        notes = actions.do_save_notes(group, membership.participant, text, rev)
+        sid = request.POST.get("sid") or None
+        saved = actions.do_save_notes(group, membership.participant, text, rev, sid)
     except ValueError:
         error = "“rev” must be a whole number."
     except actions.NotesConflict as conflict:
         if _wants_json(request):
-            latest = conflict.notes
-            reply = {"error": str(conflict), "group": str(group.pk), "rev": latest.rev}
-            return JsonResponse({**reply, "text": latest.text}, status=409)
+            reply = {"error": str(conflict), "group": str(group.pk), "rev": conflict.rev}
+            return JsonResponse({**reply, "text": conflict.text}, status=409)
         messages.error(request, str(conflict))
         return back
     except ValidationError as invalid:
         error = " ".join(invalid.messages)
     else:
         if _wants_json(request):
-            return JsonResponse({"group": str(group.pk), "rev": notes.rev})
-        messages.success(request, "Notes saved.")
+            body = {"group": str(group.pk), "rev": saved.rev}
+            return JsonResponse(body if saved.text is None else {**body, "text": saved.text})
+        if saved.text is None:
+            messages.success(request, "Notes saved.")
+        else:
+            messages.success(request, "Notes saved, together with what others in your room wrote.")
         return back
     if _wants_json(request):
         return JsonResponse({"error": error}, status=400)

@@ -120,16 +120,19 @@ async def test_notes_save_reaches_the_room_and_facilitators_only(
     assert [e["kind"] for e in replay["events"]] == ["notes_saved", "rooms_message"]
     assert "Our plan" not in json.dumps(replay)
 
-    # A tab that had not seen rev 1 is refused and shown the latest.
+    # A tab that had not seen rev 1 has its text merged with it, and is told the result.
     stale = await reply_to(
         rooms.tabs[inside[0].pk],
         {"type": "notes.save", "group": str(room.pk), "text": "Old view", "rev": 0},
     )
-    assert stale["type"] == "notes.conflict"
-    assert (stale["rev"], stale["text"]) == (1, "Our plan")
-    assert "latest version" in stale["message"]
+    assert stale == {
+        "type": "notes.saved",
+        "group": str(room.pk),
+        "rev": 2,
+        "text": "Our planOld view",
+    }
     notes = await db(RoomNotes.objects.get)(group=room)
-    assert (notes.text, notes.rev) == ("Our plan", 1)
+    assert (notes.text, notes.rev) == ("Our planOld view", 2)
 
 
 async def test_moving_someone_changes_whose_notes_they_see(
@@ -244,3 +247,63 @@ async def test_room_commands_run_for_facilitators_and_not_for_participants(
     got = await next_event(tab, "rooms_closing")
     closes_at = got["event"]["payload"]["closes_at"]
     assert closes_at > (timezone.now() + timedelta(seconds=20)).isoformat()
+
+
+async def test_a_room_typing_at_once_keeps_every_line_with_no_conflict(
+    session: Session, six: list[Participant], rooms: Rooms
+) -> None:
+    """Everyone in both rooms saves a line at once, all based on rev 0: every save is
+    acknowledged on the first try (merged on the server), each room's notes hold its members'
+    lines, and each member's tab ends with the room's stored text."""
+    import asyncio
+
+    by_room: dict[Any, list[Participant]] = {}
+    for person in six:
+        by_room.setdefault((await db(room_of)(person)).pk, []).append(person)
+    saves = [
+        (person, room, f"{person.display_name}: an idea\n")
+        for room, people in by_room.items()
+        for person in people
+    ]
+    for person, room, line in saves:
+        message = {"type": "notes.save", "group": str(room), "text": line, "rev": 0}
+        await rooms.tabs[person.pk].send_json_to(message | {"sid": f"s-{person.pk}", "ref": 1})
+    replies = await asyncio.gather(
+        *(reply_to_sent(rooms.tabs[person.pk]) for person, _, _ in saves)
+    )
+    assert {reply["type"] for reply in replies} == {"notes.saved"}
+    for room, people in by_room.items():
+        notes = await db(RoomNotes.objects.get)(group_id=room)
+        assert sorted(notes.text.splitlines()) == sorted(
+            f"{p.display_name}: an idea" for p in people
+        )
+        assert notes.rev == len(people)
+        # Each writer was told the stored text whenever it differs from what it sent.
+        for (_, saved_room, line), reply in zip(saves, replies, strict=True):
+            if saved_room == room and reply["rev"] == notes.rev:
+                assert reply.get("text", line) == notes.text
+
+
+async def reply_to_sent(socket: Any) -> dict[str, Any]:
+    while True:
+        reply = await socket.receive_json_from(timeout=5)
+        if reply["type"] != "event":
+            return dict(reply)
+
+
+async def test_notes_save_refuses_bad_sid_and_ids_and_changes_nothing(
+    session: Session, six: list[Participant], rooms: Rooms
+) -> None:
+    room = await db(room_of)(six[0])
+    tab = rooms.tabs[six[0].pk]
+    cases = [
+        ({"sid": 5}, "sid must be"),
+        ({"sid": "x" * 65}, "sid must be"),
+        ({"group": "not-a-uuid"}, "not a valid id"),
+        ({"group": str(uuid.uuid4())}, "no such room"),
+    ]
+    for change, expected in cases:
+        message = {"type": "notes.save", "group": str(room.pk), "text": "t", "rev": 0} | change
+        reply = await reply_to(tab, message)
+        assert reply["type"] == "error" and expected in reply["message"], reply
+    assert not await db(RoomNotes.objects.filter(group=room).exists)()

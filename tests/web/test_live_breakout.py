@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from convenor.live import actions, events
+from convenor.live import notes as notes_module
 from convenor.live.events import current_seq, events_after
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
 from convenor.live.state import apply_event, snapshot
@@ -164,9 +165,7 @@ def test_notes_save_with_revs_and_the_event_carries_no_text(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     sent: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-    monkeypatch.setattr(
-        events, "broadcast", lambda _id, msg, private=None, **_: sent.append((msg, private))
-    )
+    monkeypatch.setattr(events, "broadcast_to_rooms", lambda _id, items, **_: sent.extend(items))
     room = room_of(breakout, people[0])
     with django_capture_on_commit_callbacks(execute=True):
         written = consistent(
@@ -188,18 +187,59 @@ def test_notes_save_with_revs_and_the_event_carries_no_text(
     assert current_seq(session) == seq
 
 
-def test_a_stale_save_is_refused_and_told_the_latest(
+def test_a_stale_save_is_merged_with_what_was_saved_since(
     session: Session, breakout: Round, people: list[Participant]
 ) -> None:
     room = room_of(breakout, people[0])
-    actions.do_save_notes(room, people[0], "first", 0)
-    actions.do_save_notes(room, people[0], "first and second", 1)
+    other = next(p for p in members(room) if p != people[0])
+    actions.do_save_notes(room, people[0], "Ideas:\n", 0)
+    actions.do_save_notes(room, people[0], "Ideas:\n- a shared map\n", 1)
+    # The other tab last saw rev 1 and adds its own line: both lines are kept.
+    saved = actions.do_save_notes(room, other, "Ideas:\n- one budget\n", 1)
+    both = "Ideas:\n- a shared map\n- one budget\n"
+    assert (saved.rev, saved.text) == (3, both)
+    notes = RoomNotes.objects.get(group=room)
+    assert (notes.text, notes.rev) == (both, 3)
+    # An edit elsewhere in the text from an old tab lands where it was made.
+    saved = actions.do_save_notes(room, people[0], "Our ideas:\n- a shared map\n", 2)
+    assert saved.text == "Our ideas:\n- a shared map\n- one budget\n"
+
+
+def test_a_save_older_than_the_kept_saves_is_refused_and_told_the_latest(
+    session: Session, breakout: Round, people: list[Participant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notes_module, "KEEP_SAVES", 2)
+    room = room_of(breakout, people[0])
+    for rev, text in enumerate(["one", "one two", "one two three"]):
+        actions.do_save_notes(room, people[0], text, rev)
     seq = current_seq(session)
     with pytest.raises(actions.NotesConflict) as conflict:
-        actions.do_save_notes(room, people[0], "first, from an old tab", 1)
-    assert (conflict.value.notes.text, conflict.value.notes.rev) == ("first and second", 2)
-    assert RoomNotes.objects.get(group=room).text == "first and second"
+        actions.do_save_notes(room, people[0], "from an old tab", 0)
+    assert (conflict.value.text, conflict.value.rev) == ("one two three", 3)
+    assert "latest version" in str(conflict.value)
+    # A rev the server never had is no base either.
+    with pytest.raises(actions.NotesConflict):
+        actions.do_save_notes(room, people[0], "from the future", 9)
+    # Two saves back is still kept: merged.
+    assert actions.do_save_notes(room, people[0], "zero one", 1).text == "zero one two three"
+    assert current_seq(session) == seq + 1
+
+
+def test_a_save_sent_again_with_its_sid_is_applied_once(
+    session: Session, breakout: Round, people: list[Participant]
+) -> None:
+    room = room_of(breakout, people[0])
+    other = next(p for p in members(room) if p != people[0])
+    first = actions.do_save_notes(room, people[0], "- tea\n", 0, sid="tab-a-1")
+    actions.do_save_notes(room, other, "- tea\n- coffee\n", 1, sid="tab-b-1")
+    seq = current_seq(session)
+    # Its answer was lost with the connection; the tab sends the same save again.
+    again = actions.do_save_notes(room, people[0], "- tea\n", 0, sid="tab-a-1")
+    assert first.rev == 1 and again.rev == 2
+    assert again.text == "- tea\n- coffee\n" == RoomNotes.objects.get(group=room).text
     assert current_seq(session) == seq
+    with pytest.raises(ValidationError, match="sid must be"):
+        actions.do_save_notes(room, people[0], "x", 2, sid="s" * 65)
 
 
 def test_notes_refuse_bad_writes_and_change_nothing(
@@ -452,16 +492,28 @@ def test_notes_over_http_json_and_form(
         target, {"group": str(room.pk), "text": "One", "rev": "0"}, **json_accept
     )
     assert response.status_code == 200 and response.json() == {"group": str(room.pk), "rev": 1}
-    stale = client.post(target, {"group": str(room.pk), "text": "Old", "rev": "0"}, **json_accept)
-    assert stale.status_code == 409
-    assert (stale.json()["text"], stale.json()["rev"]) == ("One", 1)
-    too_long = {"group": str(room.pk), "text": "x" * 41_000, "rev": "1"}
+    stale = {"group": str(room.pk), "text": "Old\n", "rev": "0", "sid": "s1"}
+    merged = client.post(target, stale, **json_accept)
+    assert merged.status_code == 200
+    assert merged.json() == {"group": str(room.pk), "rev": 2, "text": "OneOld\n"}
+    again = client.post(target, stale, **json_accept)
+    assert again.json() == {"group": str(room.pk), "rev": 2, "text": "OneOld\n"}, "sid: once"
+    ahead = client.post(target, {"group": str(room.pk), "text": "?", "rev": "7"}, **json_accept)
+    assert ahead.status_code == 409
+    assert (ahead.json()["text"], ahead.json()["rev"]) == ("OneOld\n", 2)
+    too_long = {"group": str(room.pk), "text": "x" * 41_000, "rev": "2"}
     response = client.post(target, too_long, **json_accept)
     assert response.status_code == 400 and "20,000" in response.json()["error"]
-    response = client.post(target, {"group": str(room.pk), "text": "Two", "rev": "1"})
+    response = client.post(target, {"group": str(room.pk), "text": "Two", "rev": "2"})
     assert response.status_code == 302 and response["Location"] == url("session", session)
     got = client.get(target, {"group": str(room.pk)}).json()
-    assert got == {"group": str(room.pk), "text": "Two", "rev": 2, "read_only": False}
+    assert got == {"group": str(room.pk), "text": "Two", "rev": 3, "read_only": False}
+    # A form without JavaScript based on an old rev: merged, and the page says so.
+    response = client.post(
+        target, {"group": str(room.pk), "text": "OneOld\nThree", "rev": "2"}, follow=True
+    )
+    assert "together with what others in your room wrote" in response.content.decode()
+    assert RoomNotes.objects.get(group=room).text == "TwoThree"
 
 
 def test_notes_url_refuses_outsiders_other_rooms_and_other_sessions(
@@ -525,3 +577,107 @@ def test_plenary_lists_closed_rooms_notes_for_everyone_in_the_session(
         assert "We agreed &lt;em&gt;three&lt;/em&gt; things" in page
         assert people[0].display_name not in page, "notes are unattributed"
     assert outsider_client.get(target).status_code == 404
+
+
+# --- Many saves in one transaction (convenor.live.notes.save_all, as the consumers batch them) --
+
+
+def every_member_saves(round_: Round, session: Session, line: str) -> list[notes_module.Save]:
+    return [
+        notes_module.Save(session.pk, person.pk, group.pk, f"{person.display_name}: {line}\n", 0)
+        for group in round_.groups.order_by("number")
+        for person in members(group)
+    ]
+
+
+def test_a_batch_merges_every_save_and_writes_one_event_per_room(
+    session: Session, breakout: Round
+) -> None:
+    saves = every_member_saves(breakout, session, "hello")
+    seq = current_seq(session)
+    outcomes = notes_module.save_all(saves)
+    assert [o.kind for o in outcomes] == ["saved"] * len(saves)
+    for group in breakout.groups.all():
+        stored = RoomNotes.objects.get(group=group)
+        names = [f"{p.display_name}: hello" for p in members(group)]
+        assert stored.text.splitlines() == names, "in the order they were handed over"
+        assert stored.rev == len(names)
+    written = events_after(session, seq)
+    assert written is not None
+    assert [e["kind"] for e in written] == ["notes_saved"] * breakout.groups.count()
+    assert {e["payload"]["notes"]["rev"] for e in written} == {4, 3}
+
+
+def test_a_batch_costs_the_same_queries_for_three_rooms_or_thirty(
+    session: Session,
+    breakout: Round,
+    programme: Any,
+    facilitator: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    small = every_member_saves(breakout, session, "one")
+    with django_assert_max_num_queries(12):
+        notes_module.save_all(small)
+    # Ten more saves in every room (all based on an old rev, so all merged).
+    more = [
+        notes_module.Save(s.session_id, s.participant_id, s.group_id, s.text + f"and {i}\n", 1)
+        for i in range(10)
+        for s in small
+    ]
+    with django_assert_max_num_queries(12):
+        outcomes = notes_module.save_all(more)
+    assert {o.kind for o in outcomes} == {"saved"}
+    for group in breakout.groups.all():
+        text = RoomNotes.objects.get(group=group).text
+        assert all(f"and {i}" in text for i in range(10))
+
+
+def test_a_bad_save_in_a_batch_is_refused_alone(
+    session: Session, breakout: Round, people: list[Participant]
+) -> None:
+    rooms = list(breakout.groups.order_by("number"))
+    first, second = members(rooms[0])[0], members(rooms[1])[0]
+    saves = [
+        notes_module.Save(session.pk, first.pk, rooms[0].pk, "ours\n", 0),
+        notes_module.Save(session.pk, first.pk, rooms[1].pk, "not my room\n", 0),
+        notes_module.Save(session.pk, second.pk, rooms[1].pk, "x" * 20_001, 0),
+        notes_module.Save(session.pk, second.pk, rooms[1].pk, "theirs\n", 0),
+    ]
+    kinds = [(o.kind, o.message[:30]) for o in notes_module.save_all(saves)]
+    assert kinds == [
+        ("saved", ""),
+        ("error", "You can only write in your own"),
+        ("error", "Notes can be at most 20,000 ch"),
+        ("saved", ""),
+    ]
+    texts = {n.group_id: n.text for n in RoomNotes.objects.all()}
+    assert texts == {rooms[0].pk: "ours\n", rooms[1].pk: "theirs\n"}
+
+
+def test_a_batch_refuses_rooms_of_other_sessions(
+    session: Session, breakout: Round, programme: Any
+) -> None:
+    other = Session.objects.create(
+        programme=programme, title="Another", starts_at=session.starts_at, duration_minutes=60
+    )
+    room = breakout.groups.first()
+    assert isinstance(room, RoomGroup)
+    person = members(room)[0]
+    (outcome,) = notes_module.save_all([notes_module.Save(other.pk, person.pk, room.pk, "x", 0)])
+    assert (outcome.kind, outcome.message) == ("error", "There is no such room in this session.")
+    assert not RoomNotes.objects.exists()
+
+
+def test_merged_text_too_long_is_refused_and_changes_nothing(
+    session: Session, breakout: Round
+) -> None:
+    room = breakout.groups.first()
+    assert isinstance(room, RoomGroup)
+    a, b = members(room)[:2]
+    notes_module.save_all([notes_module.Save(session.pk, a.pk, room.pk, "a" * 15_000, 0)])
+    (outcome,) = notes_module.save_all(
+        [notes_module.Save(session.pk, b.pk, room.pk, "b" * 10_000, 0)]
+    )
+    assert outcome.kind == "error" and "would be 25,000 characters" in outcome.message
+    stored = RoomNotes.objects.get(group=room)
+    assert (stored.text, stored.rev) == ("a" * 15_000, 1)

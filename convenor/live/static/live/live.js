@@ -249,8 +249,10 @@
     socket.addEventListener("close", function (e) {
       window.clearInterval(pingTimer);
       if (notes && notes.sending) {
-        // Its answer is lost with the socket: send it again (over HTTP while disconnected).
+        // Its answer is lost with the socket: send the same save again (same sid, so it is
+        // not applied twice), over HTTP while disconnected.
         notes.sending = false;
+        notes.unanswered = true;
         scheduleNotes();
       }
       if (e.code === 4404) {
@@ -333,7 +335,9 @@
   // --- Shared notes: saved as you type (600 ms after the last key, at least every 3 s while
   // typing, on leaving the field and when the page goes away); the database is the source, so
   // the textarea always starts from the server's text. A save says which rev it was based on;
-  // if someone else saved since, nothing is written and the latest text is shown.
+  // if others saved since, the server merges both (convenor.live.merge) and answers with the
+  // merged text, and whatever was typed here meanwhile is merged into that the same way. Others'
+  // saves arriving while someone types are merged in too, so the room sees one text.
   var NOTES_DELAY = 600;
   var NOTES_MAX_WAIT = 3000;
   var notes = null;
@@ -351,7 +355,7 @@
       form: form, area: area, revField: form.querySelector("[data-notes-rev]"),
       status: form.querySelector("[data-notes-status]"), group: form.getAttribute("data-notes"),
       readOnly: form.hasAttribute("data-read-only"), timer: null, firstChange: null,
-      sending: false
+      sending: false, unanswered: false, sid: null, later: null
     };
     notes.rev = Number(notes.revField.value);
     notes.saved = area.value;
@@ -363,6 +367,8 @@
         area.value = previous.area.value;
         notes.sending = previous.sending;
         notes.sendingText = previous.sendingText;
+        notes.unanswered = previous.unanswered;
+        notes.sid = previous.sid;
         scheduleNotes();
       } else {
         notesStatus("Someone else changed the notes meanwhile; the latest version is shown and your last change was not saved.");
@@ -382,19 +388,23 @@
     var data = new FormData(notes.form);
     data.set("text", text);
     data.set("rev", String(notes.rev));
+    if (notes.sid) { data.set("sid", notes.sid); }
     return data;
   }
   function saveNotes() {
     if (!notes || notes.readOnly) { return; }
     window.clearTimeout(notes.timer);
     notes.firstChange = null;
-    var text = notes.area.value;
-    if (text === notes.saved) { notesStatus("All changes saved."); return; }
     if (notes.sending) { notes.timer = window.setTimeout(saveNotes, NOTES_DELAY); return; }
+    // A save whose answer was lost goes again as it was; what was typed since follows it.
+    var text = notes.unanswered ? notes.sendingText : notes.area.value;
+    if (text === notes.saved) { notesStatus("All changes saved."); return; }
+    if (!notes.unanswered) { notes.sid = newSid(); }
+    notes.unanswered = false;
     notes.sending = true;
     notes.sendingText = text;
     if (socket && socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify({ type: "notes.save", group: notes.group, text: text, rev: notes.rev, ref: "notes" }));
+      socket.send(JSON.stringify({ type: "notes.save", group: notes.group, text: text, rev: notes.rev, sid: notes.sid, ref: "notes" }));
       return;
     }
     var group = notes.group;
@@ -403,19 +413,93 @@
       headers: { "Accept": "application/json", "X-Requested-With": "fetch" }
     }).then(function (response) {
       return response.json().then(function (body) {
-        if (response.status === 200) { notesSaved(group, body.rev); }
+        if (response.status === 200) { notesSaved(group, body.rev, body.text); }
         else if (response.status === 409) { notesConflict(group, body.rev, body.text, body.error); }
         else { notesFailed(body.error || "the server said no."); }
       });
     }).catch(function () { notesFailed("no connection; it will be saved when you type again."); });
   }
-  function notesSaved(group, rev) {
+  function newSid() {
+    var bytes = new Uint8Array(12);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+  // The same merge as the server's (convenor/live/merge.py): the change from `base` to `mine`
+  // moved past the splices that made `latest`; where they meet both additions stay, theirs
+  // first, and nobody removes text added by a writer they had not seen.
+  function spliceBetween(old, now) {
+    var start = 0, limit = Math.min(old.length, now.length);
+    while (start < limit && old.charCodeAt(start) === now.charCodeAt(start)) { start++; }
+    var tail = 0;
+    while (tail < limit - start &&
+           old.charCodeAt(old.length - 1 - tail) === now.charCodeAt(now.length - 1 - tail)) { tail++; }
+    return { at: start, removed: old.slice(start, old.length - tail), inserted: now.slice(start, now.length - tail) };
+  }
+  function rebaseParts(parts, over) {
+    var overEnd = over.at + over.removed.length;
+    var shift = over.inserted.length - over.removed.length;
+    var theirsEnd = over.at + over.inserted.length;
+    var moved = [];
+    parts.forEach(function (p) {
+      var start = p[0], end = p[1], inserted = p[2];
+      if (end < over.at || (end === over.at && start < end)) { moved.push(p); }
+      else if (start >= overEnd) { moved.push([start + shift, end + shift, inserted]); }
+      else {
+        if (start < over.at) { moved.push([start, over.at, ""]); }
+        var rest = Math.max(0, end - overEnd);
+        if (rest || inserted) { moved.push([theirsEnd, theirsEnd + rest, inserted]); }
+      }
+    });
+    return moved;
+  }
+  function mergeText(latest, base, mine) {
+    var edit = spliceBetween(base, mine);
+    var parts = rebaseParts([[edit.at, edit.at + edit.removed.length, edit.inserted]], spliceBetween(base, latest));
+    for (var i = parts.length - 1; i >= 0; i--) {
+      latest = latest.slice(0, parts[i][0]) + parts[i][2] + latest.slice(parts[i][1]);
+    }
+    return latest;
+  }
+  // The room's text is now `text` at `rev`, based on `base` (what this page last had from the
+  // server, or was sending): show it with anything typed here since merged in, keeping the caret.
+  function mergeIn(text, rev, base) {
+    var area = notes.area;
+    var typed = area.value;
+    var merged = typed === base ? text : mergeText(text, base, typed);
+    if (merged !== typed) {
+      var focused = document.activeElement === area;
+      var start = area.selectionStart, end = area.selectionEnd;
+      var change = spliceBetween(typed, merged);
+      var move = function (at) {
+        if (at <= change.at) { return at; }
+        if (at >= change.at + change.removed.length) { return at + change.inserted.length - change.removed.length; }
+        return change.at + change.inserted.length;
+      };
+      area.value = merged;
+      if (focused) { area.setSelectionRange(move(start), move(end)); }
+    }
+    notes.saved = text;
+    notes.rev = rev;
+    notes.revField.value = String(rev);
+  }
+  function notesSaved(group, rev, text) {
     if (!notes || notes.group !== group) { return; }
     notes.sending = false;
-    notes.saved = notes.sendingText;
-    notes.rev = Math.max(notes.rev, rev);
-    notes.revField.value = String(notes.rev);
-    if (notes.area.value !== notes.saved) { scheduleNotes(); } else { notesStatus("All changes saved."); }
+    notes.sid = null;
+    if (rev < notes.rev) { return; }
+    if (typeof text === "string") {
+      mergeIn(text, rev, notes.sendingText);
+      notesStatus("Saved, together with changes from your room.");
+    } else {
+      notes.saved = notes.sendingText;
+      notes.rev = rev;
+      notes.revField.value = String(rev);
+    }
+    var later = notes.later;
+    notes.later = null;
+    if (later && later.rev > notes.rev) { mergeIn(later.text, later.rev, notes.saved); }
+    if (notes.area.value !== notes.saved) { scheduleNotes(); }
+    else if (typeof text !== "string") { notesStatus("All changes saved."); }
   }
   function showNotes(text, rev) {
     var area = notes.area;
@@ -439,6 +523,7 @@
   function notesConflict(group, rev, text, message) {
     if (!notes || notes.group !== group) { return; }
     notes.sending = false;
+    notes.sid = null;
     if (text === notes.sendingText) {
       // Our own save, sent again after its answer was lost with the connection.
       notesSaved(group, rev);
@@ -476,9 +561,14 @@
     }
     if (!notes || notes.group !== payload.group || payload.notes.rev <= notes.rev) { return; }
     var update = function (text, rev) {
-      // Someone else saved. With nothing unsaved here, show theirs; otherwise the next save
-      // here is refused as stale and then shows the latest.
-      if (rev > notes.rev && notes.area.value === notes.saved && !notes.sending) { showNotes(text, rev); }
+      // Someone else saved: show it, with whatever is typed here and not yet saved merged in.
+      // While a save of ours is on its way, its answer comes first (it may already hold this).
+      if (rev <= notes.rev) { return; }
+      if (notes.sending || notes.unanswered) {
+        if (!notes.later || rev > notes.later.rev) { notes.later = { text: text, rev: rev }; }
+        return;
+      }
+      mergeIn(text, rev, notes.saved);
     };
     if (shared) { update(shared.text, shared.rev); } else { fetchNotes(payload.group, update); }
   }

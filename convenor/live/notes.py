@@ -1,0 +1,232 @@
+"""Saving breakout rooms' shared notes: merged on the server, many saves in one transaction.
+
+A save is a member's whole text and the rev it was based on. When nobody saved since, the text
+is stored as it is. When others did, their saves (kept as splices in `RoomNotes.recent`) and
+this one are merged (convenor.live.merge): both people's additions are kept and the writer is
+told the merged text. Only a save based on a rev older than the splices kept (a tab away for
+a long time) is refused with the latest text, as `Conflict`.
+
+A save may carry `sid`, the writer's id for it: sent again (its answer was lost with the
+connection), it is recognised and not applied twice.
+
+`save_all` takes any number of saves, of any sessions and rooms, and writes them in one
+transaction: each session's live state is locked once, the rounds, memberships and notes are
+read in a query each, the notes written in one update and each room's event (one per room,
+whatever number of its saves are in the batch) in one insert. The WebSocket consumers queue
+their saves and hand them over in batches (see convenor.live.consumers.NotesWriter), so 500
+people typing at once cost a few transactions, not 500.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from convenor.live.events import emit_to_rooms, lock_session
+from convenor.live.merge import Splice, base_text, merge, splice_between
+from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
+from convenor.live.state import notes_state
+
+MAX_NOTES_CHARS = 20000
+MAX_SID_CHARS = 64
+# Saves kept for merging: enough for a room of eight typing for a while between a tab's
+# saves; bounded in characters too, since one splice can be a whole pasted text.
+KEEP_SAVES = 64
+KEEP_CHARS = 60000
+
+
+@dataclass(frozen=True)
+class Save:
+    session_id: UUID
+    participant_id: UUID
+    group_id: UUID
+    text: str
+    rev: int
+    sid: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """`kind`: "saved" (`rev`, and `text` when it differs from what was sent: merged),
+    "conflict" (nothing written; `rev` and `text` are what is stored) or "error"."""
+
+    kind: str
+    group_id: UUID
+    rev: int = 0
+    text: str | None = None
+    message: str = ""
+
+    def reply(self) -> dict[str, Any]:
+        """The WebSocket answer (without "ref")."""
+        group = str(self.group_id)
+        if self.kind == "error":
+            return {"type": "error", "message": self.message}
+        if self.kind == "conflict":
+            return {
+                "type": "notes.conflict",
+                "group": group,
+                "rev": self.rev,
+                "text": self.text,
+                "message": self.message,
+            }
+        reply: dict[str, Any] = {"type": "notes.saved", "group": group, "rev": self.rev}
+        if self.text is not None:
+            reply["text"] = self.text
+        return reply
+
+
+CONFLICT = (
+    "Your room's notes changed a lot while this page was away; the latest version is shown "
+    "and your last change was not saved."
+)
+
+
+def check(text: str, rev: Any, sid: Any = None) -> str | None:
+    """What is wrong with a save's fields, or None."""
+    if len(text) > MAX_NOTES_CHARS:
+        return (
+            f"Notes can be at most {MAX_NOTES_CHARS:,} characters long "
+            f"(these are {len(text):,}); nothing was saved."
+        )
+    if isinstance(rev, bool) or not isinstance(rev, int) or rev < 0:
+        return "rev must be a whole number of at least 0."
+    if sid is not None and (not isinstance(sid, str) or not 0 < len(sid) <= MAX_SID_CHARS):
+        return f"sid must be a string of 1 to {MAX_SID_CHARS} characters."
+    return None
+
+
+def _closed(round_: Round | None) -> str | None:
+    if round_ is None or round_.ended_at is not None:
+        return "This round has ended."
+    if round_.kind != Round.Kind.BREAKOUT:
+        return "Only breakout rooms have shared notes."
+    if round_.rooms_closed():
+        return "The rooms have closed, so the notes can no longer change."
+    return None
+
+
+def _apply(notes: RoomNotes, save: Save, text: str) -> Outcome:
+    """Merge one save into `notes` (in memory); the caller writes what changed."""
+    recent: list[dict[str, Any]] = notes.recent
+    if save.sid is not None and any(entry.get("sid") == save.sid for entry in recent):
+        return Outcome("saved", save.group_id, notes.rev, notes.text)  # sent again
+    if save.rev == notes.rev:
+        merged = text
+    else:
+        since = [entry for entry in recent if entry["rev"] > save.rev]
+        if save.rev > notes.rev or len(since) != notes.rev - save.rev:
+            return Outcome("conflict", save.group_id, notes.rev, notes.text, CONFLICT)
+        splices = [Splice.from_json(entry["splice"]) for entry in since]
+        merged = merge(notes.text, base_text(notes.text, splices), text, splices)
+        if len(merged) > MAX_NOTES_CHARS:
+            return Outcome(
+                "error",
+                save.group_id,
+                message=(
+                    f"With your room's latest changes the notes would be {len(merged):,} "
+                    f"characters, and they can be at most {MAX_NOTES_CHARS:,}; nothing was "
+                    "saved."
+                ),
+            )
+    told = merged if merged != text else None
+    if merged == notes.text:
+        return Outcome("saved", save.group_id, notes.rev, told)
+    splice = splice_between(notes.text, merged)
+    notes.rev += 1
+    recent.append({"rev": notes.rev, "splice": splice.as_json(), "sid": save.sid})
+    size = sum(len(e["splice"][1]) + len(e["splice"][2]) for e in recent)
+    while len(recent) > KEEP_SAVES or (len(recent) > 1 and size > KEEP_CHARS):
+        gone = recent.pop(0)
+        size -= len(gone["splice"][1]) + len(gone["splice"][2])
+    notes.text = merged
+    notes.updated_at = timezone.now()
+    return Outcome("saved", save.group_id, notes.rev, told)
+
+
+def save_all(saves: list[Save]) -> list[Outcome]:
+    """Apply `saves` in order, in one transaction; one outcome per save."""
+    outcomes: list[Outcome | None] = [None] * len(saves)
+    valid: list[tuple[int, Save, str]] = []
+    for index, save in enumerate(saves):
+        text = save.text.replace("\r\n", "\n")
+        problem = check(text, save.rev, save.sid)
+        if problem is not None:
+            outcomes[index] = Outcome("error", save.group_id, message=problem)
+        else:
+            valid.append((index, save, text))
+    if not valid:
+        return [outcome for outcome in outcomes if outcome is not None]
+    with transaction.atomic():
+        sessions = sorted({save.session_id for _, save, _ in valid})
+        for session_id in sessions:
+            # Every action on a session takes its lock first: rounds and rooms cannot change
+            # under these saves (the rooms closing, someone moved, the round ending).
+            lock_session(session_id)
+        group_ids = {save.group_id for _, save, _ in valid}
+        groups = {
+            group.pk: group
+            for group in RoomGroup.objects.filter(pk__in=group_ids).select_related("round")
+        }
+        members = set(
+            GroupMember.objects.filter(group_id__in=group_ids).values_list(
+                "group_id", "participant_id"
+            )
+        )
+        notes = {
+            row.group_id: row
+            for row in RoomNotes.objects.filter(group_id__in=group_ids).select_for_update()
+        }
+        changed: dict[UUID, RoomNotes] = {}
+        fresh: list[RoomNotes] = []
+        for index, save, text in valid:
+            group = groups.get(save.group_id)
+            if group is None or group.round.session_id != save.session_id:
+                outcomes[index] = Outcome(
+                    "error", save.group_id, message="There is no such room in this session."
+                )
+                continue
+            problem = _closed(group.round)
+            if problem is None and (save.group_id, save.participant_id) not in members:
+                problem = "You can only write in your own room's notes."
+            if problem is not None:
+                outcomes[index] = Outcome("error", save.group_id, message=problem)
+                continue
+            row = notes.get(save.group_id)
+            if row is None:
+                row = notes[save.group_id] = RoomNotes(
+                    round=group.round, group=group, number=group.number
+                )
+                fresh.append(row)
+            before = row.rev
+            outcomes[index] = _apply(row, save, text)
+            if row.rev != before:
+                changed[save.group_id] = row
+        # A room's notes made by a save in this batch are inserted; the rest updated.
+        made = {row.pk for row in fresh}
+        if fresh:
+            RoomNotes.objects.bulk_create([row for row in fresh if row.rev > 0])
+        stored = [row for row in changed.values() if row.pk not in made]
+        if stored:
+            RoomNotes.objects.bulk_update(stored, ["text", "rev", "recent", "updated_at"])
+        by_session: dict[UUID, list[tuple[str, dict[str, Any], dict[str, Any]]]] = {}
+        for group_id, row in changed.items():
+            group = groups[group_id]
+            by_session.setdefault(group.round.session_id, []).append(
+                (
+                    "notes_saved",
+                    {
+                        "round_id": str(group.round_id),
+                        "group": str(group_id),
+                        "notes_id": str(row.pk),
+                        "notes": notes_state(row),
+                    },
+                    {"group": str(group_id), "text": row.text, "rev": row.rev},
+                )
+            )
+        for session_id, items in by_session.items():
+            emit_to_rooms(session_id, items)
+    return [outcome for outcome in outcomes if outcome is not None]
