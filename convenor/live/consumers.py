@@ -216,8 +216,9 @@ class NotesWriter:
     async def _write(self) -> None:
         while self.waiting:
             batch, self.waiting = self.waiting[: self.MAX_BATCH], self.waiting[self.MAX_BATCH :]
+            deliveries: list[Callable[[], Awaitable[None]]] = []
             try:
-                outcomes = await on_db(notes.save_all)([save for save, _ in batch])
+                outcomes, deliveries = await on_db(notes.save_all_held)([s for s, _ in batch])
             except Exception:
                 logger.exception("Could not write %d notes saves", len(batch))
                 failed = "The server could not save this just now; it is kept on your page."
@@ -225,6 +226,21 @@ class NotesWriter:
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 if not future.done():
                     future.set_result(outcome)
+            # The answers first (the writers' tasks are ready to run), then the rooms are told
+            # while the next batch is written.
+            if deliveries:
+                task = asyncio.create_task(_tell_rooms(deliveries))
+                _pending.add(task)
+                task.add_done_callback(_pending.discard)
+
+
+async def _tell_rooms(deliveries: list[Callable[[], Awaitable[None]]]) -> None:
+    await asyncio.sleep(0)
+    for deliver in deliveries:
+        try:
+            await deliver()
+        except Exception:
+            logger.exception("Could not tell the rooms of saved notes")
 
 
 _writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, NotesWriter]" = (

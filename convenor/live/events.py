@@ -21,8 +21,10 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -194,6 +196,24 @@ async def _deliver(
             await layer.group_send(group, notice)
 
 
+# Set on a thread whose caller delivers afterwards (see `held_deliveries`).
+_held = threading.local()
+
+
+@contextmanager
+def held_deliveries() -> Iterator[list[Callable[[], Awaitable[None]]]]:
+    """Within this block, on this thread, deliveries are not started but collected: the caller
+    starts them (each an awaitable) when it chooses. The notes writer answers the writers
+    first and tells the rooms after, so a save's acknowledgement does not wait behind the
+    messages its own commit set off."""
+    held: list[Callable[[], Awaitable[None]]] = []
+    _held.deliveries = held
+    try:
+        yield held
+    finally:
+        _held.deliveries = None
+
+
 def _hand_over(
     layer: Any,
     groups: list[tuple[str, dict[str, Any]]],
@@ -203,6 +223,10 @@ def _hand_over(
     """Deliver on the server's event loop without waiting for it (the writer's thread, e.g.
     the consumers' database thread, goes on to the next write); elsewhere (a management
     command, a test without a loop) deliver and wait."""
+    held = getattr(_held, "deliveries", None)
+    if held is not None:
+        held.append(lambda: _deliver(layer, groups, channels))
+        return
     loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
     if loop is None or loop.is_closed() or not loop.is_running():
         async_to_sync(_deliver)(layer, groups, channels)

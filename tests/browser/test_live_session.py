@@ -357,6 +357,31 @@ def breakout_rooms(live: Live, keyboard: KeyboardDriver) -> None:
         live.pages[noor], "participant page (keyboard user) in a breakout room with notes written"
     )
 
+    # Noor and a room-mate each add a line at the same moment, both from the same text: both
+    # lines are kept, on both pages and on the console, whoever's save reached the server first.
+    number = numbers[noor]
+    mate = min(mates[noor])
+    lines = {noor: "Noor: start from the data we already share.", mate: "Agree one question."}
+    areas = {
+        who: your_group(live.pages[who]).get_by_label(f"Notes for room {number}") for who in lines
+    }
+    for who, line in lines.items():
+        areas[who].fill(f"{notes[number]}\n{line}")
+    one_after_other = "|".join(
+        re.escape(f"{notes[number]}\n{first}") + r"\n?" + re.escape(second)
+        for first, second in (lines.values(), reversed(lines.values()))
+    )
+    both = re.compile(f"^({one_after_other})$")
+    deadline = Deadline(LIVE_WITHIN_S)
+    for who in lines:
+        expect(areas[who]).to_have_value(both, timeout=deadline.ms())
+    notes[number] = areas[noor].input_value()
+    assert areas[mate].input_value() == notes[number]
+    expect(console.get_by_role("region", name=f"Room {number}'s notes")).to_have_text(
+        notes[number], timeout=deadline.ms()
+    )
+    print(f"two people's lines typed at once were on both pages after {deadline.elapsed():.2f} s")
+
     # Close with a warning: a countdown first, then the notes are read-only everywhere.
     console.get_by_label("Warning (seconds)").fill(str(CLOSE_WARNING_S))
     command(console, "Close the rooms", f"The rooms close in {CLOSE_WARNING_S} s.")
