@@ -74,6 +74,7 @@ COLUMNS = (
     "all assigned",
     "writers M",
     "write p50/p95/p99 ms",
+    "same M pinging, p50/p95/p99 ms",
     "lost writes",
     "load",
 )
@@ -94,6 +95,7 @@ def row(out: Outcome) -> list[str]:
         assigned,
         str(out.writers),
         percentiles(out.write_ms),
+        percentiles(out.ping_ms),
         str(out.lost) if out.sent else "-",
         f"{out.load[0]:.1f}-{out.load[1]:.1f}",
     ]
@@ -126,7 +128,8 @@ def details(out: Outcome) -> str:
     parts.append(
         f"  breakout rooms of 4: assignment p50/p95/p99 {percentiles(out.breakout_ms)} ms "
         f"({len(out.breakout_ms)} assigned); notes saves sent {out.sent}, acknowledged "
-        f"{out.acked}, stale-rev conflicts redone {out.conflicts}"
+        f"{out.acked}, stale-rev conflicts redone {out.conflicts}; the same tabs' pings at "
+        f"once (no database): p50/p95/p99 {percentiles(out.ping_ms)} ms"
     )
     if out.error:
         parts.append(f"  error: {out.error}")

@@ -43,6 +43,7 @@ import json
 import logging
 import uuid
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -192,50 +193,74 @@ def _execute(session: Session, membership: Membership, name: str, values: dict[s
 
 
 class NotesWriter:
-    """Queues the notes saves of one process's tabs and writes them in batches.
+    """Queues the notes saves of one process's tabs and writes them in batches (group commit).
 
-    While one batch is being written on the database thread the next saves wait; then all of
-    them (up to MAX_BATCH) go in one transaction (convenor.live.notes.save_all). One save alone
-    is written at once; under a crowd, a batch takes about as long as the last one took to
-    write, so the wait adapts to the load without a timer.
+    A save joins the queue and waits. One job on the database thread writes whatever is
+    queued in one transaction (convenor.live.notes.save_all), posts each writer its answer
+    back to the event loop, and goes straight on to whatever queued meanwhile, without waiting
+    for the loop, which may be busy receiving the very saves that make up the next batch. One
+    save alone is written at once; under a crowd a batch is whatever arrived while the last
+    was written, so the wait adapts to the load without a timer. After MAX_ROUNDS batches the
+    job steps aside so that other database work waiting for the thread gets its turn.
     """
 
     MAX_BATCH = 500
+    MAX_ROUNDS = 4
 
     def __init__(self) -> None:
-        self.waiting: list[tuple[notes.Save, asyncio.Future[notes.Outcome]]] = []
+        # Appended to on the event loop, taken from on the database thread (deque is safe).
+        self.waiting: deque[tuple[notes.Save, asyncio.Future[notes.Outcome]]] = deque()
         self.task: asyncio.Task[None] | None = None
 
     async def save(self, save: notes.Save) -> notes.Outcome:
-        future: asyncio.Future[notes.Outcome] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[notes.Outcome] = loop.create_future()
         self.waiting.append((save, future))
         if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._write())
+            self.task = asyncio.create_task(self._run(loop))
         return await future
 
-    async def _write(self) -> None:
+    async def _run(self, loop: asyncio.AbstractEventLoop) -> None:
         while self.waiting:
-            batch, self.waiting = self.waiting[: self.MAX_BATCH], self.waiting[self.MAX_BATCH :]
+            await on_db(self._write)(loop)
+
+    def _write(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the database thread: write batches while there are any (up to MAX_ROUNDS)."""
+        for _ in range(self.MAX_ROUNDS):
+            batch: list[tuple[notes.Save, asyncio.Future[notes.Outcome]]] = []
+            while self.waiting and len(batch) < self.MAX_BATCH:
+                batch.append(self.waiting.popleft())
+            if not batch:
+                return
             deliveries: list[Callable[[], Awaitable[None]]] = []
             try:
-                outcomes, deliveries = await on_db(notes.save_all_held)([s for s, _ in batch])
+                outcomes, deliveries = notes.save_all_held([save for save, _ in batch])
             except Exception:
                 logger.exception("Could not write %d notes saves", len(batch))
                 failed = "The server could not save this just now; it is kept on your page."
                 outcomes = [notes.Outcome("error", s.group_id, message=failed) for s, _ in batch]
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
-                if not future.done():
-                    future.set_result(outcome)
-            # The answers first (the writers' tasks are ready to run), then the rooms are told
-            # while the next batch is written.
-            if deliveries:
-                task = asyncio.create_task(_tell_rooms(deliveries))
-                _pending.add(task)
-                task.add_done_callback(_pending.discard)
+                loop.call_soon_threadsafe(_answer, batch, outcomes, deliveries)
+                return  # the next job starts with its connections checked (_OnDbThread)
+            loop.call_soon_threadsafe(_answer, batch, outcomes, deliveries)
+
+
+def _answer(
+    batch: list[tuple[notes.Save, "asyncio.Future[notes.Outcome]"]],
+    outcomes: list[notes.Outcome],
+    deliveries: list[Callable[[], Awaitable[None]]],
+) -> None:
+    """On the event loop: answer a batch's writers, then tell the rooms (after the answers)."""
+    for (_, future), outcome in zip(batch, outcomes, strict=True):
+        if not future.done():
+            future.set_result(outcome)
+    if deliveries:
+        task = asyncio.create_task(_tell_rooms(deliveries))
+        _pending.add(task)
+        task.add_done_callback(_pending.discard)
 
 
 async def _tell_rooms(deliveries: list[Callable[[], Awaitable[None]]]) -> None:
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # the writers' tasks, woken by their answers, go first
     for deliver in deliveries:
         try:
             await deliver()
