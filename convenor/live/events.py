@@ -32,7 +32,7 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from convenor.live.models import GroupMember, LiveEvent, LivePresence, LiveState
+from convenor.live.models import GroupMember, LiveEvent, LiveState
 from convenor.workshops.models import Session
 
 # Told live to the facilitators' tabs only.
@@ -158,17 +158,13 @@ def emit_to_rooms(
 
 def _room_channels(session_id: UUID, group_ids: list[str]) -> dict[str, list[str]]:
     """The connected members' channels of each room (one query for all of them)."""
-    ids = [UUID(group_id) for group_id in group_ids]
-    members = GroupMember.objects.filter(group_id__in=ids)
     rooms: dict[str, list[str]] = {group_id: [] for group_id in group_ids}
-    rows = LivePresence.objects.filter(
-        session_id=session_id, participant_id__in=members.values("participant_id")
-    ).values_list("participant_id", "channel_name")
-    channels: dict[Any, list[str]] = {}
-    for participant_id, channel in rows:
-        channels.setdefault(participant_id, []).append(channel)
-    for group_id, participant_id in members.values_list("group_id", "participant_id"):
-        rooms[str(group_id)] += channels.get(participant_id, [])
+    rows = GroupMember.objects.filter(
+        group_id__in=[UUID(group_id) for group_id in group_ids],
+        participant__presences__session_id=session_id,
+    ).values_list("group_id", "participant__presences__channel_name")
+    for group_id, channel in rows:
+        rooms[str(group_id)].append(channel)
     return rooms
 
 

@@ -146,8 +146,10 @@ def _apply(notes: RoomNotes, save: Save, text: str) -> Outcome:
     splice = splice_between(notes.text, merged)
     notes.rev += 1
     recent.append({"rev": notes.rev, "splice": splice.as_json(), "sid": save.sid})
+    while len(recent) > KEEP_SAVES:
+        recent.pop(0)
     size = sum(len(e["splice"][1]) + len(e["splice"][2]) for e in recent)
-    while len(recent) > KEEP_SAVES or (len(recent) > 1 and size > KEEP_CHARS):
+    while len(recent) > 1 and size > KEEP_CHARS:
         gone = recent.pop(0)
         size -= len(gone["splice"][1]) + len(gone["splice"][2])
     notes.text = merged
