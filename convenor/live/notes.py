@@ -4,7 +4,7 @@ A save is a member's whole text and the rev it was based on. When nobody saved s
 is stored as it is. When others did, their saves (kept as splices in `RoomNotes.recent`) and
 this one are merged (convenor.live.merge): both people's additions are kept and the writer is
 told the merged text. Only a save based on a rev older than the splices kept (a tab away for
-a long time) is refused with the latest text, as `Conflict`.
+a long time) is refused with the latest text (an outcome of kind "conflict").
 
 A save may carry `sid`, the writer's id for it: sent again (its answer was lost with the
 connection), it is recognised and not applied twice.
@@ -13,7 +13,7 @@ connection), it is recognised and not applied twice.
 transaction: each session's live state is locked once, the rounds, memberships and notes are
 read in a query each, the notes written in one update and each room's event (one per room,
 whatever number of its saves are in the batch) in one insert. The WebSocket consumers queue
-their saves and hand them over in batches (see convenor.live.consumers.NotesWriter), so 500
+their saves and write them in batches (see convenor.live.consumers.NotesWriter), so 500
 people typing at once cost a few transactions, not 500.
 """
 

@@ -17,3 +17,6 @@ def test_the_quick_benchmark_assigns_everyone_and_loses_no_note() -> None:
     assert len(out.breakout_ms) == QUICK_N
     assert (out.sent, out.acked, out.lost) == (QUICK_N, QUICK_N, 0)
     assert len(out.write_ms) == QUICK_N
+    # Every writer's save was merged on the first try, and every ping came back.
+    assert out.conflicts == 0
+    assert len(out.ping_ms) == QUICK_N
