@@ -36,7 +36,9 @@ ACTIVITY = "activity/"
 PARTICIPANT_REGIONS = {"runsheet": ("now/", ACTIVITY), "round": ("round/",)}
 CONSOLE_REGIONS = {"runsheet": ("now/", ACTIVITY), "round": ("round/",), "presence": ("here/",)}
 # The region that takes the HTML an event may carry for a topic (live.js: data-push).
-PUSHED = {"round": "round/", "runsheet": "now/"}
+# Each region that takes HTML sent with an event, by the name the event gives it (live.js:
+# data-push); a region whose HTML the event does not bring is fetched.
+PUSHED = {"round/": "round", "now/": "runsheet", ACTIVITY: "activity"}
 TOPICS = {
     "segment_started": "runsheet",
     "segment_extended": "runsheet",
@@ -189,19 +191,21 @@ class Browser:
                 return  # someone else's group changed
             self.my_group = list(mine[0]["members"])
         if topic in self.regions():
-            pushed = html.get(topic) if html is not None and not self.console else None
-            self._refresh(topic, http, pushed)
+            self._refresh(topic, http, html if not self.console else None)
 
-    def _refresh(self, topic: str, http: aiohttp.ClientSession, html: str | None = None) -> None:
+    def _refresh(
+        self, topic: str, http: aiohttp.ClientSession, html: dict[str, str] | None = None
+    ) -> None:
         paths = self.regions()[topic]
         if topic == "round" and self.follows_round:
             paths += (ACTIVITY,)
         for path in paths:
-            if html is not None and PUSHED.get(topic) == path:
+            name = PUSHED.get(path)
+            if html is not None and name is not None and name in html:
                 self.pushed += 1
                 if self.pending.get(path) == "loading":
                     self.dirty.add(path)
-                self._show(path, html)
+                self._show(path, html[name])
                 continue
             if self.pending.get(path) == "loading":
                 self.dirty.add(path)

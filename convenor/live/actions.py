@@ -73,12 +73,22 @@ def _running(session: Session) -> SegmentRun | None:
 
 
 def _now_for_participants(session: Session) -> dict[str, str]:
-    """The "now and next" region as every participant sees it, to send with a run-sheet event
-    (the same for all of them, so rendered once; facilitators' views fetch their own)."""
+    """The regions every participant sees the same after a run-sheet change, to send with its
+    event (rendered once; facilitators' views fetch their own): "now and next", and the
+    activity region when the segment on screen has no activity (it then only says so). A
+    segment with an activity is fetched by each tab: its panels are each person's own."""
+    from convenor.activities.dispatch import current_segment
+    from convenor.activities.registry import registry
     from convenor.live.views import sheet_of  # the views render with these helpers
 
     context = {"session": session, "sheet": sheet_of(session), "server_now": timezone.now()}
-    return {"runsheet": render_to_string("live/_now.html", context)}
+    regions: dict[str, str] = {"runsheet": render_to_string("live/_now.html", context)}
+    segment = current_segment(session)
+    if segment is None or not registry.panels_for(segment.kind):
+        regions["activity"] = render_to_string(
+            "activities/_panels.html", {"activity_segment": segment, "activity_panels": []}
+        )
+    return regions
 
 
 def _emit_runsheet(session: Session, kind: str, segment: Segment) -> None:

@@ -154,3 +154,20 @@ async def test_run_sheet_events_come_with_the_now_region_participants_see(
     extended = await next_event(tab, "segment_extended")
     assert "extended by 5 min" in extended["html"]["runsheet"]
     assert (await next_event(console, "segment_started"))["event"] == started["event"]
+
+
+async def test_a_segment_without_an_activity_brings_the_activity_region_along(
+    session: Session, facilitator: User, people: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    """The welcome has activities (each person's own panels: fetched by each tab); the coffee
+    trial has none, so its event carries the region that says so, the same for everyone."""
+    tabs = [await connect(session, await cookie_of(person)) for person in people[:2]]
+    await db(actions.do_start_segment)(session, facilitator)
+    for tab in tabs:
+        welcome = await next_event(tab, "segment_started")
+        assert "activity" not in welcome["html"]
+    await db(actions.do_start_segment)(session, facilitator)
+    for tab in tabs:
+        coffee = await next_event(tab, "segment_started")
+        assert "Nothing to add on this page during “Coffee trial”" in coffee["html"]["activity"]
+        assert "Coffee trial" in coffee["html"]["runsheet"]

@@ -40,8 +40,9 @@
   // once the current response is in, and no change is ever lost.
   var pending = {};
   var dirty = {};
-  // `html`: the region rendered by the server, sent with the event (a round's groups reach
-  // their members that way); only the region marked data-push for the topic takes it.
+  // `html`: regions rendered by the server, sent with the event by name (a round's groups
+  // reach their members that way); a region marked data-push="<name>" takes the one of that
+  // name when the event brings it, and fetches itself otherwise.
   function regionsFor(topic) {
     var found = Array.prototype.slice.call(
       root.querySelectorAll("[data-part][data-topics~='" + topic + "']"));
@@ -61,10 +62,11 @@
   function refresh(topic, html) {
     Array.prototype.forEach.call(regionsFor(topic), function (region) {
       var url = region.getAttribute("data-part");
-      if (typeof html === "string" && region.getAttribute("data-push") === topic) {
+      var name = region.getAttribute("data-push");
+      if (html && name && typeof html[name] === "string") {
         // A fetch already under way may answer with an older view: fetch again after it.
         if (pending[url] === "loading") { dirty[url] = true; }
-        show(region, html);
+        show(region, html[name]);
         return;
       }
       if (pending[url] === "loading") { dirty[url] = true; return; }
@@ -202,7 +204,7 @@
       return; // Someone else's group changed; a participant's view is unaffected.
     }
     if (topic === "presence" && !isConsole) { return; }
-    refresh(topic, html && !isConsole ? html[topic] : undefined);
+    refresh(topic, html && !isConsole ? html : undefined);
   }
   function receive(message) {
     if (message.type === "snapshot") {
