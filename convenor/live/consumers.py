@@ -542,23 +542,22 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if unknown:
             await self.error(f"Unexpected field(s) for notes.save: {', '.join(unknown)}.", ref)
             return
-        group, text, rev = content.get("group"), content.get("text"), content.get("rev")
+        group, text = content.get("group"), content.get("text")
+        rev: Any = content.get("rev")
         if not isinstance(group, str) or not isinstance(text, str):
             await self.error("notes.save needs “group” (an id) and “text”.", ref)
-            return
-        if isinstance(rev, bool) or not isinstance(rev, int) or rev < 0:
-            await self.error("“rev” must be a whole number of at least 0.", ref)
             return
         try:
             group_id = uuid.UUID(group)
         except ValueError:
             await self.error("“group” is not a valid id.", ref)
             return
-        problem = notes.check(text, rev, content.get("sid"))
+        problem = notes.check(text, rev, content.get("sid"))  # rev, length and sid
         if problem is not None:
             await self.error(problem, ref)
             return
-        save = notes.Save(self.session.pk, participant.pk, group_id, text, rev, content.get("sid"))
+        sid = content.get("sid")
+        save = notes.Save(self.session.pk, participant.pk, group_id, text, rev, sid)
         reply = (await notes_writer().save(save)).reply()
         if ref is not None:
             reply["ref"] = ref

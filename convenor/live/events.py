@@ -87,7 +87,6 @@ def emit(
     session: Session,
     kind: str,
     payload: dict[str, Any],
-    private: dict[str, Any] | None = None,
     *,
     personal: Personal | None = None,
     everyone: bool = True,
@@ -97,19 +96,18 @@ def emit(
 
     Must be called inside the action's transaction so the change and its event commit (or
     roll back) together; concurrent writers to one session queue on the state row's lock.
-    `private` (a room's notes: {"group", "text", "rev"}) travels beside the event on the
-    channel layer only, never into the log, and only to that room's members and the
-    facilitators. `personal`, called after commit with the event, gives some tabs their own
-    message instead of the common one; with `everyone=False` the common one goes to the
-    facilitators only (every participant's tab has its own). `html` (region topic -> rendered,
-    escaped HTML that is the same for every participant) travels with the common message, so
-    participants' tabs need not ask for that region.
+    (Events for one room's tabs only go through `emit_to_rooms`.) `personal`, called after
+    commit with the event, gives some tabs their own message instead of the common one; with
+    `everyone=False` the common one goes to the facilitators only (every participant's tab has
+    its own). `html` (region name -> rendered, escaped HTML that is the same for every
+    participant) travels with the common message, so participants' tabs need not ask for
+    those regions.
     """
     state = lock_state(session)
     after = state.last_shared_seq
     state.last_seq += 1
     fields = ["last_seq"]
-    if kind not in STAFF_KINDS and private is None:
+    if kind not in STAFF_KINDS:
         state.last_shared_seq = state.last_seq
         fields.append("last_shared_seq")
     state.save(update_fields=fields)
@@ -121,7 +119,6 @@ def emit(
         lambda: broadcast(
             session.pk,
             message,
-            private,
             after=after,
             personal=personal,
             everyone=everyone,
@@ -134,8 +131,10 @@ def emit(
 def emit_to_rooms(
     session_id: UUID, items: list[tuple[str, dict[str, Any], dict[str, Any]]]
 ) -> list[LiveEvent]:
-    """Several events that each concern one room (`(kind, payload, private)`, `private` as for
-    `emit`): numbered under one lock, written in one insert, broadcast together after commit.
+    """Several events that each concern one room (`(kind, payload, private)`): numbered under
+    one lock, written in one insert, broadcast together after commit. `private` (a room's
+    notes: {"group", "text", "rev"}) travels beside its event on the channel layer only, never
+    into the log, and only to that room's members and the facilitators.
     Saves of many rooms' notes at once (see convenor.live.notes) cost one of each, not one per
     room."""
     if not items:
@@ -240,7 +239,6 @@ def _hand_over(
 def broadcast(
     session_id: UUID,
     message: dict[str, Any],
-    private: dict[str, Any] | None = None,
     *,
     after: int | None = None,
     personal: Personal | None = None,
@@ -258,9 +256,6 @@ def broadcast(
     try:
         if kind in STAFF_KINDS:
             groups.append((staff_group(session_id), {**base, "text": _event_text(message)}))
-        elif private is not None:
-            broadcast_to_rooms(session_id, [(message, private)], after=base["after"])
-            return
         else:
             own = personal(message) if personal is not None else {}
             channels += _batches([(base, own)])
