@@ -197,8 +197,8 @@ class Browser:
         self, topic: str, http: aiohttp.ClientSession, html: dict[str, str] | None = None
     ) -> None:
         paths = self.regions()[topic]
-        if topic == "round" and self.follows_round:
-            paths += (ACTIVITY,)
+        if topic == "round" and (self.follows_round or self.pending.get(ACTIVITY) == "loading"):
+            paths += (ACTIVITY,)  # as live.js: a fetch under way may predate the round
         for path in paths:
             name = PUSHED.get(path)
             if html is not None and name is not None and name in html:

@@ -49,10 +49,13 @@
     if (topic === "round") {
       // Activity panels built on the breakout groups (the empathy map, the common purpose)
       // carry data-follows-round; every other activity region stays as it is, so a round's
-      // start costs no extra request per tab.
+      // start costs no extra request per tab. A region whose fetch is under way may be about
+      // to show such a panel as it was before the round: it is fetched again after.
       Array.prototype.forEach.call(root.querySelectorAll("[data-part][data-activity-region]"),
         function (region) {
-          if (found.indexOf(region) === -1 && region.querySelector("[data-follows-round]")) {
+          var loading = pending[region.getAttribute("data-part")] === "loading";
+          if (found.indexOf(region) === -1 &&
+              (loading || region.querySelector("[data-follows-round]"))) {
             found.push(region);
           }
         });
