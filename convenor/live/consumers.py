@@ -50,6 +50,7 @@ from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import SyncToAsync
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -328,16 +329,27 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         return message
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        if message.get("type", "").startswith("live."):
-            # Channel-layer notifications: no database work of their own (Channels would close
-            # old connections first, a hop to the sync thread per tab per event), and a failure
-            # handling one must not end the connection.
+        """Hand a message to its handler, without Channels' hop to close old connections.
+
+        Channels' dispatch first runs `close_old_connections` on its sync thread, a thread hop
+        for every frame a tab sends and every notice it is handed. The handlers here touch the
+        database only through `on_db`, whose thread checks its connections before each job
+        (database_sync_to_async, used for in-memory SQLite, closes old ones itself), so the
+        hop would buy nothing; under a crowd it was a third of the event loop's time, and each
+        hop also hands the GIL to whichever thread is writing.
+        """
+        kind = message.get("type", "")
+        if kind.startswith("live."):
+            # Channel-layer notifications: a failure handling one must not end the connection.
             try:
-                await getattr(self, message["type"].replace(".", "_"))(message)
+                await getattr(self, get_handler_name(message))(message)
             except Exception:
-                logger.exception("Could not handle %s for %s", message["type"], self.channel_name)
+                logger.exception("Could not handle %s for %s", kind, self.channel_name)
             return
-        await super().dispatch(message)
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {kind}")
+        await handler(message)
 
     membership: Membership | None = None
     session: Session | None = None
