@@ -1,6 +1,7 @@
 """Simulated browsers for the live-session benchmark, all in one asyncio process.
 
-Each participant does what live.js does in a real tab: one WebSocket that says hello, applies
+Each participant does what a real tab does: it loads the live page, then (as live.js does) opens
+one WebSocket that says hello with the event the page was rendered after, applies
 events in order, and after an event that touches a region of its page shows the region's HTML
 when the event came with it (a round's groups are pushed to their members), or else waits
 50-300 ms (live.js spreads a crowd's requests that way) and fetches that region's partial over
@@ -29,6 +30,8 @@ from bench.live.servers import Server
 PING_SECONDS = 25.0
 # The notes form of a breakout room's partial: its group id and the rev the text is at.
 NOTES_FORM = re.compile(r'data-notes="([0-9a-f-]{36})".*?name="rev" value="(\d+)"', re.DOTALL)
+# The event a live page was rendered after (live.js says hello with it).
+PAGE_SEQ = re.compile(r'id="live"[^>]*\sdata-seq="(\d+)"')
 # Regions of each page and the event topics that make live.js fetch them again.
 # The activity region ("Take part" or "Activity") follows the run-sheet, and the rounds too
 # while a panel built on the breakout groups is shown (data-follows-round, as in live.js).
@@ -94,6 +97,16 @@ class Browser:
         return self.participant is None
 
     async def open(self, http: aiohttp.ClientSession, timeout: float) -> None:
+        """Load the page, as a browser does, then open the socket and say hello with the
+        event the page was rendered after (live.js: data-seq)."""
+        page = f"{self.server.origin}{self.live_base}{'console/' if self.console else ''}"
+        async with http.get(page, headers={"Cookie": f"sessionid={self.cookie}"}) as response:
+            html = await response.text()
+            if response.status != 200:
+                raise RuntimeError(f"GET {page} answered {response.status}")
+        rendered = PAGE_SEQ.search(html)
+        self.last_seq = int(rendered.group(1)) if rendered else None
+        self.follows_round = "data-follows-round" in html
         self.socket = await connect(
             f"ws://127.0.0.1:{self.server.port}{self.ws_path}",
             origin=Origin(self.server.origin),

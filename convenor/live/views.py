@@ -2,7 +2,8 @@
 
 Pages are complete without JavaScript (a reload shows the current state, forms post commands);
 live.js keeps a WebSocket open and re-fetches the partials named by each region when an event
-says they changed.
+says they changed. A page says which event it was rendered after (`data-seq`), so its first
+hello asks only for what happened since, instead of a snapshot and a fetch of every region.
 """
 
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from django.utils import timezone
 from convenor.accounts.models import User
 from convenor.activities.views import activity_context
 from convenor.live import actions, commands
+from convenor.live.events import current_seq
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
 from convenor.live.state import open_round, runsheet_state
 from convenor.programmes.access import (
@@ -178,7 +180,8 @@ def _round_context(membership: Membership, session: Session) -> dict[str, Any]:
 @participant_must_agree
 def live_session(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     membership, session = get_session_for_member(request, programme_id, session_id)
-    context = live_context(membership, session, sheet=sheet_of(session))
+    seq = current_seq(session)  # read first: what the page shows is at least this new
+    context = live_context(membership, session, sheet=sheet_of(session), seq=seq)
     context.update(_round_context(membership, session))
     context.update(activity_context(request, membership, session))
     return render(request, "live/session.html", context)
@@ -186,7 +189,10 @@ def live_session(request: HttpRequest, programme_id: UUID, session_id: UUID) -> 
 
 def console(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     membership, session = get_session_for_facilitator(request, programme_id, session_id)
-    context = live_context(membership, session, sheet=sheet_of(session), here=_here(session))
+    seq = current_seq(session)  # read first: what the page shows is at least this new
+    context = live_context(
+        membership, session, sheet=sheet_of(session), here=_here(session), seq=seq
+    )
     context.update(_round_context(membership, session))
     context.update(activity_context(request, membership, session))
     context["nav_active"] = "sessions"

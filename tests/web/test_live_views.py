@@ -88,6 +88,27 @@ def test_participant_sees_partner_prompts_and_video_room(
     assert "Table" not in page
 
 
+def test_pages_say_which_event_they_were_rendered_after(
+    participant_client: Client,
+    facilitator_client: Client,
+    session: Session,
+    paired: Round,
+    facilitator: Any,
+) -> None:
+    """live.js says hello with the page's number, so it is asked only for what came after
+    (and knows its group in the round already open, for the changes that touch it)."""
+    (group,) = RoomGroup.objects.filter(round=paired)
+    page = participant_client.get(url("session", session)).content.decode()
+    seq = current_seq(session)
+    assert seq > 0
+    assert f'data-seq="{seq}" data-group="{group.number}"' in page
+    console = facilitator_client.get(url("console", session)).content.decode()
+    assert f'data-seq="{seq}"' in console and "data-group" not in console
+    actions.do_end_round(paired, facilitator)
+    page = participant_client.get(url("session", session)).content.decode()
+    assert f'data-seq="{current_seq(session)}"' in page and "data-group" not in page
+
+
 def test_in_person_sessions_show_a_table_number(
     participant_client: Client, session: Session, paired: Round
 ) -> None:

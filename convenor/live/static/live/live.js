@@ -19,13 +19,19 @@
   var statusEl = document.querySelector("[data-live-status]");
   var announceEl = document.querySelector("[data-live-announce]");
   var socket = null;
-  var lastSeq = null;
+  // The event the page was rendered after: the first hello asks only for what came since
+  // (a page without one asks for a snapshot and fetches every region).
+  var lastSeq = wholeNumber(root.getAttribute("data-seq"));
   var attempts = 0;
   var pingTimer = null;
-  var myGroup = null; // the number of my group in the open round, for participants
+  // The number of my group in the open round, for participants.
+  var myGroup = wholeNumber(root.getAttribute("data-group"));
   var announced = {};
   var offsetMs = 0; // server clock minus this device's clock
 
+  function wholeNumber(text) {
+    return text !== null && /^\d+$/.test(text) ? parseInt(text, 10) : null;
+  }
   function setStatus(text) { if (statusEl) { statusEl.textContent = text; } }
   function announce(text) {
     if (!announceEl) { return; }
@@ -215,7 +221,8 @@
       myGroup = groupOf(message.state.round);
       refreshAll();
     } else if (message.type === "events") {
-      message.events.forEach(apply);
+      // Replayed events come without pushed HTML or notes text: their regions are fetched.
+      message.events.forEach(function (event) { apply(event); });
       lastSeq = Math.max(lastSeq === null ? 0 : lastSeq, message.seq);
     } else if (message.type === "event") {
       apply(message.event, message.notes, message.html);
