@@ -569,7 +569,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.error(problem, ref)
             return
         sid = content.get("sid")
-        save = notes.Save(self.session.pk, participant.pk, group_id, text, rev, sid)
+        save = notes.Save(
+            self.session.pk, participant.pk, group_id, text, rev, sid, self.channel_name
+        )
         reply = (await notes_writer().save(save)).reply()
         if ref is not None:
             reply["ref"] = ref

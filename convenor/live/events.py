@@ -129,12 +129,15 @@ def emit(
 
 
 def emit_to_rooms(
-    session_id: UUID, items: list[tuple[str, dict[str, Any], dict[str, Any]]]
+    session_id: UUID,
+    items: list[tuple[str, dict[str, Any], dict[str, Any]]],
+    answered: dict[str, set[str]] | None = None,
 ) -> list[LiveEvent]:
     """Several events that each concern one room (`(kind, payload, private)`): numbered under
     one lock, written in one insert, broadcast together after commit. `private` (a room's
     notes: {"group", "text", "rev"}) travels beside its event on the channel layer only, never
-    into the log, and only to that room's members and the facilitators.
+    into the log, and only to that room's members and the facilitators. `answered`: per room,
+    the channels of tabs already told what its event says (the writers), left out of it.
     Saves of many rooms' notes at once (see convenor.live.notes) cost one of each, not one per
     room."""
     if not items:
@@ -151,7 +154,8 @@ def emit_to_rooms(
     sent = [
         (event.as_message(), private) for event, (_, _, private) in zip(events, items, strict=True)
     ]
-    transaction.on_commit(lambda: broadcast_to_rooms(session_id, sent, after=after))
+    skip = answered or {}
+    transaction.on_commit(lambda: broadcast_to_rooms(session_id, sent, after=after, skip=skip))
     return events
 
 
@@ -275,11 +279,16 @@ def broadcast(
 
 
 def broadcast_to_rooms(
-    session_id: UUID, sent: list[tuple[dict[str, Any], dict[str, Any]]], *, after: int
+    session_id: UUID,
+    sent: list[tuple[dict[str, Any], dict[str, Any]]],
+    *,
+    after: int,
+    skip: dict[str, set[str]] | None = None,
 ) -> None:
     """Tell each room's members and the facilitators of committed room events (best effort):
-    per event, its room's tabs and the facilitators' get the event with `private` beside it;
-    every other tab is not told (see the module's docstring)."""
+    per event, its room's tabs (but those in `skip` for that room) and the facilitators' get
+    the event with `private` beside it; every other tab is not told (see the module's
+    docstring)."""
     layer = get_channel_layer()
     if layer is None or not sent:
         return
@@ -290,7 +299,9 @@ def broadcast_to_rooms(
         for message, private in sent:
             base = _notice(message, after)
             text = _event_text(message, notes=private)
-            items.append((base, dict.fromkeys(rooms[private["group"]], text)))
+            left_out = (skip or {}).get(private["group"], set())
+            tabs = [channel for channel in rooms[private["group"]] if channel not in left_out]
+            items.append((base, dict.fromkeys(tabs, text)))
             staff.append((staff_group(session_id), {**base, "text": text}))
         _hand_over(layer, staff, _batches(items), sent[-1][0]["seq"])
     except Exception:

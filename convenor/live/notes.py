@@ -12,7 +12,9 @@ connection), it is recognised and not applied twice.
 `save_all` takes any number of saves, of any sessions and rooms, and writes them in one
 transaction: each session's live state is locked once, the rounds, memberships and notes are
 read in a query each, the notes written in one update and each room's event (one per room,
-whatever number of its saves are in the batch) in one insert. The WebSocket consumers queue
+whatever number of its saves are in the batch) in one insert. Each save is answered with its
+room's notes as the batch left them, and the tab that sent it is not sent the room's event
+(it would say the same). The WebSocket consumers queue
 their saves and write them in batches (see convenor.live.consumers.NotesWriter), so 500
 people typing at once cost a few transactions, not 500.
 """
@@ -48,6 +50,9 @@ class Save:
     text: str
     rev: int
     sid: str | None = None
+    # The writing tab's channel, when it came over a WebSocket: the answer tells that tab what
+    # the room's event would, so the event is not sent to it as well.
+    channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +255,19 @@ def save_all(saves: list[Save]) -> list[Outcome]:
             outcomes[index] = _apply(row, save, text)
             if row.rev != before:
                 changed[save.group_id] = row
+        # Every save that went in is answered with its room's notes as the batch left them
+        # (the text when it is not what the writer sent): the writer's tab then has what the
+        # room's event says, and is left out of it.
+        answered: dict[str, set[str]] = {}
+        for index, save, text in valid:
+            outcome = outcomes[index]
+            row = changed.get(save.group_id)
+            if outcome is None or outcome.kind != "saved" or row is None:
+                continue
+            told = row.text if row.text != text else None
+            outcomes[index] = Outcome("saved", save.group_id, row.rev, told)
+            if save.channel is not None:
+                answered.setdefault(str(save.group_id), set()).add(save.channel)
         # A room's notes made by a save in this batch are inserted; the rest updated.
         made = {row.pk for row in fresh}
         if fresh:
@@ -273,5 +291,5 @@ def save_all(saves: list[Save]) -> list[Outcome]:
                 )
             )
         for session_id, items in by_session.items():
-            emit_to_rooms(session_id, items)
+            emit_to_rooms(session_id, items, answered=answered)
     return [outcome for outcome in outcomes if outcome is not None]

@@ -108,6 +108,8 @@ async def test_notes_save_reaches_the_room_and_facilitators_only(
     assert got["notes"]["text"] == "Our plan"
     for person in outside:
         assert await rooms.tabs[person.pk].receive_nothing(timeout=0.3), "not sent elsewhere"
+    writer_tab = rooms.tabs[writer.pk]
+    assert await writer_tab.receive_nothing(timeout=0.3), "the answer said it all to the writer"
     # The next event still reaches everyone; the skipped number is no gap to fill.
     await db(actions.do_message_rooms)(rooms.round, None, "Halfway")
     for person in outside:
@@ -133,6 +135,10 @@ async def test_notes_save_reaches_the_room_and_facilitators_only(
     }
     notes = await db(RoomNotes.objects.get)(group=room)
     assert (notes.text, notes.rev) == ("Our planOld view", 2)
+    # The first writer's tab is told of the second save (rev 2); the second writer's is not.
+    got = await next_event(writer_tab, "notes_saved")
+    assert got["notes"] == {"group": str(room.pk), "text": "Our planOld view", "rev": 2}
+    assert await rooms.tabs[inside[0].pk].receive_nothing(timeout=0.3)
 
 
 async def test_moving_someone_changes_whose_notes_they_see(

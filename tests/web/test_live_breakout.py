@@ -602,6 +602,10 @@ def test_a_batch_merges_every_save_and_writes_one_event_per_room(
         names = [f"{p.display_name}: hello" for p in members(group)]
         assert stored.text.splitlines() == names, "in the order they were handed over"
         assert stored.rev == len(names)
+        # Each writer is answered with the room's notes as the batch left them.
+        for save, outcome in zip(saves, outcomes, strict=True):
+            if save.group_id == group.pk:
+                assert (outcome.rev, outcome.text or save.text) == (stored.rev, stored.text)
     written = events_after(session, seq)
     assert written is not None
     assert [e["kind"] for e in written] == ["notes_saved"] * breakout.groups.count()
