@@ -255,14 +255,14 @@ def assert_countdown(who: str, clock: Locator, *, full: int, within: float) -> N
 
 @contextmanager
 def caught_up(page: Page) -> Iterator[None]:
-    """Wait, around opening a live page, until its own catch-up of the group region is back.
+    """Wait, around opening a live page, until its socket is open.
 
-    live.js skips a change to a region while that region's fetch is in flight, so a change made
-    during a just-opened page's first fetch would be lost (reported to the live-session work);
-    the test lets the page settle before the facilitator acts again.
+    The page says which event it was rendered after and its first hello asks for what came
+    since; from the moment the socket is accepted every new event reaches it too, so once it
+    says it is connected, nothing the facilitator does next can pass it by.
     """
-    with page.expect_response(lambda response: response.url.endswith("/live/round/")):
-        yield
+    yield
+    expect(connection_status(page)).to_have_text(re.compile("^Connected"))
 
 
 def join(d: Driver, person: Person, seeded: SeededSession, check: PageChecker) -> None:
