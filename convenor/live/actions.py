@@ -7,6 +7,7 @@ nothing. Authorisation is the caller's job (convenor.programmes.access).
 """
 
 import secrets
+import uuid
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -24,6 +25,7 @@ from convenor.live.models import (
     Round,
     SegmentRun,
 )
+from convenor.live.rows import insert_rows
 from convenor.live.state import (
     group_state,
     open_round,
@@ -386,7 +388,10 @@ def do_start_round(
         if open_round(session) is not None:
             raise ValidationError("A round is already running; end it first.")
         people = list(
-            Participant.objects.filter(presences__session=session).distinct().order_by("pk")
+            Participant.objects.filter(presences__session=session)
+            .distinct()
+            .order_by("pk")
+            .only("pk", "organisation", "sector")
         )
         if len(people) < 2:
             raise ValidationError("At least two participants must be here to start a round.")
@@ -410,14 +415,24 @@ def do_start_round(
         )
         problem = _problem(round_, people)
         grouping = match(problem)
-        groups = RoomGroup.objects.bulk_create(
-            RoomGroup(round=round_, number=number, room_token=secrets.token_urlsafe(16))
-            for number in range(1, len(grouping.groups) + 1)
+        # Hundreds of rows: written without a model instance each (convenor.live.rows).
+        group_ids = [uuid.uuid4() for _ in grouping.groups]
+        insert_rows(
+            RoomGroup,
+            ["id", "round", "number", "room_token"],
+            (
+                (group_id, round_.pk, number, secrets.token_urlsafe(16))
+                for number, group_id in enumerate(group_ids, start=1)
+            ),
         )
-        GroupMember.objects.bulk_create(
-            GroupMember(group=group, round=round_, participant_id=pid)
-            for group, members in zip(groups, grouping.groups, strict=True)
-            for pid in members
+        insert_rows(
+            GroupMember,
+            ["group", "round", "participant"],
+            (
+                (group_id, round_.pk, pid)
+                for group_id, members in zip(group_ids, grouping.groups, strict=True)
+                for pid in members
+            ),
         )
         round_.waiting.set(Participant.objects.filter(pk__in=grouping.unmatched))
         # Every participant here gets its own group; the whole round goes to the facilitators.

@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from convenor.live.events import emit_to_rooms, held_deliveries, lock_session
 from convenor.live.merge import Splice, base_text, merge, splice_between
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
+from convenor.live.rows import update_rows
 from convenor.live.state import notes_state
 
 MAX_NOTES_CHARS = 20000
@@ -166,27 +167,10 @@ _WRITTEN = ("text", "rev", "recent", "updated_at")
 
 
 def _update(rows: list[RoomNotes]) -> None:
-    """Write the rows' changed fields in one statement run for every row (executemany).
-
-    Django's bulk_update builds a CASE expression per field over every row, which for a few
-    hundred rooms costs far more time in Python than the database takes to run it.
-    """
-    connection = connections[RoomNotes.objects.db]
-    fields = [field for field in RoomNotes._meta.concrete_fields if field.name in _WRITTEN]
-    key = RoomNotes._meta.pk
-    assert key is not None and len(fields) == len(_WRITTEN)
-    quote = connection.ops.quote_name
-    sets = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)
-    # Only names from the model, quoted by the backend; every value is a parameter.
-    table, where = quote(RoomNotes._meta.db_table), quote(str(key.column))
-    sql = f"UPDATE {table} SET {sets} WHERE {where} = %s"  # noqa: S608
-    params = [
-        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
-        + [key.get_db_prep_value(row.pk, connection)]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    """Write the rows' changed fields (one statement run per row, see convenor.live.rows)."""
+    update_rows(
+        RoomNotes, _WRITTEN, [(row.pk, [getattr(row, f) for f in _WRITTEN]) for row in rows]
+    )
 
 
 def save_all_held(saves: list[Save]) -> tuple[list[Outcome], list[Callable[[], Awaitable[None]]]]:
