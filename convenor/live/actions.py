@@ -29,9 +29,9 @@ from convenor.live.rows import insert_rows
 from convenor.live.state import (
     group_state,
     open_round,
-    round_state,
     rounds_history,
     runsheet_state,
+    started_round_state,
 )
 from convenor.matching import (
     Grouping,
@@ -439,7 +439,7 @@ def do_start_round(
         emit(
             session,
             "round_started",
-            {"round": round_state(round_)},
+            {"round": started_round_state(round_, grouping.groups, grouping.unmatched)},
             personal=_pushed(session),
             everyone=False,
         )

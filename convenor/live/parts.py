@@ -26,12 +26,23 @@ TEMPLATE = "live/_my_group.html"
 COUNTDOWN = "live/_countdown.html"
 
 
-def _own_view(message: dict[str, Any], participant: str) -> dict[str, Any]:
-    """A participant's `round_started`: only its own group (and itself, if waiting)."""
+def _own_views(message: dict[str, Any]) -> Callable[[str], dict[str, Any]]:
+    """A participant's `round_started`: only its own group (and itself, if waiting). The
+    groups are indexed by member once, not searched once per participant."""
     round_ = message["payload"]["round"]
-    mine = [group for group in round_["groups"] if participant in group["members"]]
-    waiting = [participant] if participant in round_["waiting"] else []
-    return {**message, "payload": {"round": {**round_, "groups": mine, "waiting": waiting}}}
+    group_of = {pid: group for group in round_["groups"] for pid in group["members"]}
+    waiting = set(round_["waiting"])
+
+    def view(participant: str) -> dict[str, Any]:
+        group = group_of.get(participant)
+        own = {
+            **round_,
+            "groups": [group] if group is not None else [],
+            "waiting": [participant] if participant in waiting else [],
+        }
+        return {**message, "payload": {"round": own}}
+
+    return view
 
 
 def round_parts(session_id: UUID) -> Personal:
@@ -118,6 +129,7 @@ def _messages(session_id: UUID, message: dict[str, Any]) -> dict[str, str]:
     pending: Callable[[], str] = lambda: render(waiting_me=False)  # noqa: E731
     waiting_html = render(waiting_me=True) if waiting & affected else ""
 
+    own_view = _own_views(message) if started else None
     out: dict[str, str] = {}
     for pid in affected:
         if pid in html_of:
@@ -126,7 +138,7 @@ def _messages(session_id: UUID, message: dict[str, Any]) -> dict[str, str]:
             html = waiting_html
         else:
             html = pending()
-        event = _own_view(message, pid) if started else message
+        event = own_view(pid) if own_view is not None else message
         text = encode({"type": "event", "event": event, "html": {"round": html}})
         for channel in channels[pid]:
             out[channel] = text

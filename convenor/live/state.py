@@ -6,6 +6,7 @@ re-applying events a snapshot already contains, leaves the state as it should be
 may take a snapshot while writers are busy and then apply everything after its `seq`.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -120,6 +121,26 @@ def round_state(round_: Round) -> dict[str, Any]:
     )
     for number, participant_id in rows:
         by_group[number].append(str(participant_id))
+    waiting = [str(pk) for pk in round_.waiting.values_list("pk", flat=True)]
+    notes = {str(notes.pk): notes_state(notes) for notes in round_.notes.all()}
+    return _round_state(round_, by_group, waiting, notes)
+
+
+def started_round_state(
+    round_: Round, groups: Iterable[Iterable[str]], waiting: Iterable[str]
+) -> dict[str, Any]:
+    """`round_state` of a round just started with `groups` (numbered from 1) and `waiting`,
+    without reading back what was just written."""
+    by_group = {number: list(members) for number, members in enumerate(groups, start=1)}
+    return _round_state(round_, by_group, list(waiting), {})
+
+
+def _round_state(
+    round_: Round,
+    by_group: dict[int, list[str]],
+    waiting: list[str],
+    notes: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
     return {
         "id": str(round_.pk),
         "kind": round_.kind,
@@ -130,12 +151,12 @@ def round_state(round_: Round) -> dict[str, Any]:
         "started_at": _iso(round_.started_at),
         "ends_at": _iso(round_.started_at + timedelta(minutes=round_.minutes)),
         "groups": [group_state(number, members) for number, members in sorted(by_group.items())],
-        "waiting": sorted(str(pk) for pk in round_.waiting.values_list("pk", flat=True)),
+        "waiting": sorted(waiting),
         "room_prompts": list(round_.room_prompts),
         "message": round_.message,
         "message_at": _iso(round_.message_at),
         "closes_at": _iso(round_.closes_at),
-        "notes": {str(notes.pk): notes_state(notes) for notes in round_.notes.all()},
+        "notes": notes,
     }
 
 
