@@ -24,4 +24,6 @@ echo
 .venv/bin/python manage.py seed_demo --base-url "http://$host:$port"
 echo
 echo "Serving on http://$host:$port/ (database $db); press Ctrl+C to stop."
-exec .venv/bin/uvicorn convenor.asgi:application --host "$host" --port "$port" --log-level warning
+# No per-message compression on the live pages' sockets (see the README, "Running it for real").
+exec .venv/bin/uvicorn convenor.asgi:application --host "$host" --port "$port" --log-level warning \
+  --ws-per-message-deflate false

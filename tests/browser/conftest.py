@@ -149,6 +149,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 "--port",
                 str(port),
                 "--no-server-header",
+                # As deployed (README, "Running it for real").
+                "--ws-per-message-deflate",
+                "false",
             ],
             cwd=REPO,
             env=env,
