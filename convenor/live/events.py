@@ -31,8 +31,10 @@ from uuid import UUID
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.utils import timezone
 
 from convenor.live.models import GroupMember, LiveEvent, LiveState
+from convenor.live.rows import insert_rows
 from convenor.workshops.models import Session
 
 # Told live to the facilitators' tabs only.
@@ -132,31 +134,39 @@ def emit_to_rooms(
     session_id: UUID,
     items: list[tuple[str, dict[str, Any], dict[str, Any]]],
     answered: dict[str, set[str]] | None = None,
-) -> list[LiveEvent]:
+    *,
+    state: LiveState | None = None,
+) -> list[dict[str, Any]]:
     """Several events that each concern one room (`(kind, payload, private)`): numbered under
-    one lock, written in one insert, broadcast together after commit. `private` (a room's
-    notes: {"group", "text", "rev"}) travels beside its event on the channel layer only, never
-    into the log, and only to that room's members and the facilitators. `answered`: per room,
-    the channels of tabs already told what its event says (the writers), left out of it.
-    Saves of many rooms' notes at once (see convenor.live.notes) cost one of each, not one per
-    room."""
+    one lock, written in one statement, broadcast together after commit; returns them as
+    messages. `private` (a room's notes: {"group", "text", "rev"}) travels beside its event
+    on the channel layer only, never into the log, and only to that room's members and the
+    facilitators. `answered`: per room, the channels of tabs already told what its event says
+    (the writers), left out of it. `state`: the session's live state when the caller holds
+    its lock already. Saves of many rooms' notes at once (see convenor.live.notes) cost one
+    of each, not one per room."""
     if not items:
         return []
-    state = lock_session(session_id)
+    if state is None:
+        state = lock_session(session_id)
     after = state.last_shared_seq
     first = state.last_seq + 1
     state.last_seq += len(items)
     state.save(update_fields=["last_seq"])
-    events = LiveEvent.objects.bulk_create(
-        LiveEvent(session_id=session_id, seq=first + index, kind=kind, payload=payload)
+    now = timezone.now()
+    messages = [
+        {"seq": first + index, "kind": kind, "payload": payload}
         for index, (kind, payload, _) in enumerate(items)
-    )
-    sent = [
-        (event.as_message(), private) for event, (_, _, private) in zip(events, items, strict=True)
     ]
+    insert_rows(
+        LiveEvent,
+        ["session", "seq", "kind", "payload", "created_at"],
+        ((session_id, m["seq"], m["kind"], m["payload"], now) for m in messages),
+    )
+    sent = [(message, private) for message, (_, _, private) in zip(messages, items, strict=True)]
     skip = answered or {}
     transaction.on_commit(lambda: broadcast_to_rooms(session_id, sent, after=after, skip=skip))
-    return events
+    return messages
 
 
 def _room_channels(session_id: UUID, group_ids: list[str]) -> dict[str, list[str]]:

@@ -32,7 +32,7 @@ from django.utils import timezone
 from convenor.live.events import emit_to_rooms, held_deliveries, lock_session
 from convenor.live.merge import Splice, base_text, merge, splice_between
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
-from convenor.live.rows import update_rows
+from convenor.live.rows import insert_rows, update_rows
 from convenor.live.state import notes_state
 
 MAX_NOTES_CHARS = 20000
@@ -196,10 +196,9 @@ def save_all(saves: list[Save]) -> list[Outcome]:
         return [outcome for outcome in outcomes if outcome is not None]
     with transaction.atomic():
         sessions = sorted({save.session_id for _, save, _ in valid})
-        for session_id in sessions:
-            # Every action on a session takes its lock first: rounds and rooms cannot change
-            # under these saves (the rooms closing, someone moved, the round ending).
-            lock_session(session_id)
+        # Every action on a session takes its lock first: rounds and rooms cannot change
+        # under these saves (the rooms closing, someone moved, the round ending).
+        states = {session_id: lock_session(session_id) for session_id in sessions}
         group_ids = {save.group_id for _, save, _ in valid}
         # Plain rows, and each round once (a room's round is one of very few).
         rows = RoomGroup.objects.filter(pk__in=group_ids).values_list("pk", "round_id", "number")
@@ -254,8 +253,16 @@ def save_all(saves: list[Save]) -> list[Outcome]:
                 answered.setdefault(str(save.group_id), set()).add(save.channel)
         # A room's notes made by a save in this batch are inserted; the rest updated.
         made = {row.pk for row in fresh}
-        if fresh:
-            RoomNotes.objects.bulk_create([row for row in fresh if row.rev > 0])
+        insert_rows(
+            RoomNotes,
+            ("id", "round", "group", "number", *_WRITTEN),
+            (
+                [row.pk, row.round_id, row.group_id, row.number]
+                + [getattr(row, f) for f in _WRITTEN]
+                for row in fresh
+                if row.rev > 0
+            ),
+        )
         stored = [row for row in changed.values() if row.pk not in made]
         if stored:
             _update(stored)
@@ -275,5 +282,5 @@ def save_all(saves: list[Save]) -> list[Outcome]:
                 )
             )
         for session_id, items in by_session.items():
-            emit_to_rooms(session_id, items, answered=answered)
+            emit_to_rooms(session_id, items, answered=answered, state=states[session_id])
     return [outcome for outcome in outcomes if outcome is not None]
