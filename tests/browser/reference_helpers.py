@@ -83,21 +83,32 @@ def resume(d: KeyboardDriver) -> None:
 
 
 def pick_radio(d: Driver, radio: Locator) -> None:
-    """Select a radio button. A keyboard user whose focus is already in its group (a Tab after
-    `resume` can land there) moves with the arrow keys, as Tab would leave the group."""
+    """Select a radio button. A keyboard user reaches a radio group with Tab (which stops once
+    in a group: at its checked radio, or its first) and moves within it with the arrow keys;
+    Tab would leave the group. The focus may already be in the group (a Tab after `resume`
+    can land there)."""
+    if not isinstance(d, KeyboardDriver):
+        d.check(radio)
+        return
     in_group = radio.evaluate(
         """(r) => { const el = document.activeElement;
-            return el !== r && el.type === 'radio' && el.name === r.name && el.form === r.form; }"""
+            return el.type === 'radio' && el.name === r.name && el.form === r.form; }"""
     )
-    if isinstance(d, KeyboardDriver) and in_group:
-        size = int(radio.evaluate("r => r.form.querySelectorAll(`[name='${r.name}']`).length"))
-        for _ in range(size):
-            if radio.is_checked():
-                break
-            d.press("ArrowDown")
-        assert radio.is_checked(), f"the arrow keys did not reach {radio}"
-        return
-    d.check(radio)
+    if not in_group:
+        name = radio.get_attribute("name")
+        group = radio.locator("xpath=ancestor::form[1]").locator(
+            f'input[type="radio"][name="{name}"]'
+        )
+        checked = group.and_(radio.page.locator(":checked"))
+        d.focus_on(checked if checked.count() else group.first)
+    if radio.evaluate("r => document.activeElement === r"):
+        d.press("Space")
+    size = int(radio.evaluate("r => r.form.querySelectorAll(`[name='${r.name}']`).length"))
+    for _ in range(size):
+        if radio.is_checked():
+            break
+        d.press("ArrowDown")
+    assert radio.is_checked(), f"the arrow keys did not reach {radio}"
 
 
 @dataclass
