@@ -1,5 +1,6 @@
 """ASGI entry point: `uvicorn convenor.asgi:application`."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -22,3 +23,9 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Everything loaded so far (Django, the apps, their modules: about 67,000 objects) lives as long
+# as the process: kept out of the garbage collector's full passes, which otherwise walk it every
+# time (47 ms a pass on the benchmark's machine). With 1,000 tabs connected those passes paused
+# the server for 99-259 ms without this, 82-195 ms with it (one benchmark run each).
+gc.freeze()
