@@ -218,6 +218,10 @@ class KeyboardDriver:
         path: list[str] = []
         for _ in range(self.max_presses):
             self.press(key)
+            if not target.evaluate("t => t.isConnected"):
+                # The region was drawn again (an event for everyone) while this user moved
+                # through it; live.js keeps the focused control by id. Aim at the new element.
+                target = self._handle(locator)
             stop = target.evaluate(_FOCUS_STOP, backwards)
             path.append(stop["at"])
             assert stop["ok"], f"{key} to {locator}: {stop['problem']} at {stop['at']}; path {path}"
