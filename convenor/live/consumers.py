@@ -39,8 +39,10 @@ next one goes on (see `_layer_receive` and `dispatch`).
 """
 
 import asyncio
+import functools
 import json
 import logging
+import threading
 import uuid
 import weakref
 from collections import deque
@@ -105,14 +107,54 @@ class _OnDbThread(SyncToAsync[..., Any]):
         return super().thread_handler(loop, *args, **kwargs)  # type: ignore[no-untyped-call]
 
 
+# Calls of `on_db` queued for the database thread and not yet started there (a long job
+# there looks, to step aside for them).
+_queued_lock = threading.Lock()
+_queued = 0
+
+
+def db_jobs_waiting() -> int:
+    """How many database jobs wait for the database thread."""
+    return _queued
+
+
 def on_db[**P, R](func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     """`func`, awaitable, run on the consumers' database thread."""
     database = connections["default"]
-    if isinstance(database, SQLiteWrapper) and database.is_in_memory_db():
-        # An in-memory SQLite database (the test default) is shared between threads with
-        # table locks that fail at once instead of waiting: keep to Channels' one thread.
-        return database_sync_to_async(func)  # type: ignore[no-any-return]
-    return _OnDbThread(func, thread_sensitive=False, executor=_db_thread)
+    # An in-memory SQLite database (the test default) is shared between threads with table
+    # locks that fail at once instead of waiting: keep to Channels' one thread.
+    in_memory = isinstance(database, SQLiteWrapper) and database.is_in_memory_db()
+
+    @functools.wraps(func)
+    async def queued(*args: P.args, **kwargs: P.kwargs) -> R:
+        global _queued
+        started = False
+
+        def start() -> None:  # on the database thread as the job starts; or if it never will
+            global _queued
+            nonlocal started
+            with _queued_lock:
+                if not started:
+                    started = True
+                    _queued -= 1
+
+        def job() -> R:
+            start()
+            return func(*args, **kwargs)
+
+        run: Callable[[], Awaitable[R]] = (
+            database_sync_to_async(job)
+            if in_memory
+            else _OnDbThread(job, thread_sensitive=False, executor=_db_thread)
+        )
+        with _queued_lock:
+            _queued += 1
+        try:
+            return await run()
+        finally:
+            start()  # cancelled before it ran
+
+    return queued
 
 
 def close_db_connections() -> None:
@@ -198,15 +240,17 @@ class NotesWriter:
 
     A save joins the queue and waits. One job on the database thread writes whatever is
     queued in one transaction (convenor.live.notes.save_all), posts each writer its answer
-    back to the event loop, and goes straight on to whatever queued meanwhile, without waiting
-    for the loop, which may be busy receiving the very saves that make up the next batch. One
-    save alone is written at once; under a crowd a batch is whatever arrived while the last
-    was written, so the wait adapts to the load without a timer. After MAX_ROUNDS batches the
-    job steps aside so that other database work waiting for the thread gets its turn.
+    back to the event loop, then looks up who else is in the saved rooms and posts their
+    messages, and goes straight on to whatever queued meanwhile, without waiting for the
+    loop, which may be busy receiving the very saves that make up the next batch. One save
+    alone is written at once; under a crowd a batch is whatever arrived while the last was
+    written, so the wait adapts to the load without a timer. The job steps aside when other
+    database work is waiting for the thread (after at least one batch), and after MAX_ROUNDS
+    batches in any case.
     """
 
     MAX_BATCH = 500
-    MAX_ROUNDS = 4
+    MAX_ROUNDS = 64
 
     def __init__(self) -> None:
         # Appended to on the event loop, taken from on the database thread (deque is safe).
@@ -226,38 +270,48 @@ class NotesWriter:
             await on_db(self._write)(loop)
 
     def _write(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the database thread: write batches while there are any (up to MAX_ROUNDS)."""
-        for _ in range(self.MAX_ROUNDS):
+        """On the database thread: write batches while there are any and nobody else waits."""
+        for rounds in range(self.MAX_ROUNDS):
+            if rounds and db_jobs_waiting():
+                return  # `_run` queues the rest behind them
             batch: list[tuple[notes.Save, asyncio.Future[notes.Outcome]]] = []
             while self.waiting and len(batch) < self.MAX_BATCH:
                 batch.append(self.waiting.popleft())
             if not batch:
                 return
-            deliveries: list[Callable[[], Awaitable[None]]] = []
             try:
-                outcomes, deliveries = notes.save_all_held([save for save, _ in batch])
+                outcomes, held = notes.save_all_held([save for save, _ in batch])
             except Exception:
                 logger.exception("Could not write %d notes saves", len(batch))
                 failed = "The server could not save this just now; it is kept on your page."
                 outcomes = [notes.Outcome("error", s.group_id, message=failed) for s, _ in batch]
-                loop.call_soon_threadsafe(_answer, batch, outcomes, deliveries)
+                loop.call_soon_threadsafe(_answer, batch, outcomes)
                 return  # the next job starts with its connections checked (_OnDbThread)
-            loop.call_soon_threadsafe(_answer, batch, outcomes, deliveries)
+            loop.call_soon_threadsafe(_answer, batch, outcomes)
+            try:
+                deliveries = held.finish()
+            except Exception:  # committed all the same: the rooms catch up from the log
+                logger.exception("Could not tell the rooms of %d notes saves", len(batch))
+                continue
+            if deliveries:
+                loop.call_soon_threadsafe(_tell, deliveries)
 
 
 def _answer(
     batch: list[tuple[notes.Save, "asyncio.Future[notes.Outcome]"]],
     outcomes: list[notes.Outcome],
-    deliveries: list[Callable[[], Awaitable[None]]],
 ) -> None:
-    """On the event loop: answer a batch's writers, then tell the rooms (after the answers)."""
+    """On the event loop: answer a batch's writers."""
     for (_, future), outcome in zip(batch, outcomes, strict=True):
         if not future.done():
             future.set_result(outcome)
-    if deliveries:
-        task = asyncio.create_task(_tell_rooms(deliveries))
-        _pending.add(task)
-        task.add_done_callback(_pending.discard)
+
+
+def _tell(deliveries: list[Callable[[], Awaitable[None]]]) -> None:
+    """On the event loop, after the batch's answers: tell the rooms."""
+    task = asyncio.create_task(_tell_rooms(deliveries))
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
 
 
 async def _tell_rooms(deliveries: list[Callable[[], Awaitable[None]]]) -> None:
@@ -576,6 +630,11 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if ref is not None:
             reply["ref"] = ref
         await self.send_json(reply)
+
+    async def live_events(self, message: dict[str, Any]) -> None:
+        """Several committed events' notices in one channel-layer message, in order."""
+        for notice in message["events"]:
+            await self.live_event(notice)
 
     async def live_event(self, message: dict[str, Any]) -> None:
         """A committed event from the channel layer: forward it in order, filling any gap.

@@ -165,7 +165,15 @@ def emit_to_rooms(
     )
     sent = [(message, private) for message, (_, _, private) in zip(messages, items, strict=True)]
     skip = answered or {}
-    transaction.on_commit(lambda: broadcast_to_rooms(session_id, sent, after=after, skip=skip))
+
+    def notify() -> None:
+        held: Held | None = getattr(_held, "current", None)
+        if held is not None:  # after the writers are answered (see held_deliveries)
+            held.later.append(lambda: broadcast_to_rooms(session_id, sent, after=after, skip=skip))
+        else:
+            broadcast_to_rooms(session_id, sent, after=after, skip=skip)
+
+    transaction.on_commit(notify)
     return messages
 
 
@@ -209,18 +217,39 @@ async def _deliver(
 _held = threading.local()
 
 
+class Held:
+    """What `held_deliveries` collected: the work left for after the writers are answered
+    (looking up the rooms' tabs and building their messages, on this thread) and the
+    deliveries themselves (awaitables, for the event loop)."""
+
+    def __init__(self) -> None:
+        self.later: list[Callable[[], None]] = []
+        self.deliveries: list[Callable[[], Awaitable[None]]] = []
+
+    def finish(self) -> list[Callable[[], Awaitable[None]]]:
+        """Do the work left for later (still on this thread); returns every delivery."""
+        _held.current = self
+        try:
+            while self.later:
+                self.later.pop(0)()
+        finally:
+            _held.current = None
+        return self.deliveries
+
+
 @contextmanager
-def held_deliveries() -> Iterator[list[Callable[[], Awaitable[None]]]]:
-    """Within this block, on this thread, deliveries are not started but collected: the caller
-    starts them (each an awaitable) when it chooses. The notes writer answers the writers
-    first and tells the rooms after, so a save's acknowledgement does not wait behind the
-    messages its own commit set off."""
-    held: list[Callable[[], Awaitable[None]]] = []
-    _held.deliveries = held
+def held_deliveries() -> Iterator[Held]:
+    """Within this block, on this thread, deliveries are not started but collected, and the
+    rooms' notifications are not even prepared: the caller answers whoever is waiting on the
+    commit first, then calls `finish()` and starts the deliveries it returns. The notes writer
+    does so, so a save's acknowledgement waits neither for the lookup of its room's tabs nor
+    behind the messages its own commit set off."""
+    held = Held()
+    _held.current = held
     try:
         yield held
     finally:
-        _held.deliveries = None
+        _held.current = None
 
 
 def _hand_over(
@@ -232,9 +261,9 @@ def _hand_over(
     """Deliver on the server's event loop without waiting for it (the writer's thread, e.g.
     the consumers' database thread, goes on to the next write); elsewhere (a management
     command, a test without a loop) deliver and wait."""
-    held = getattr(_held, "deliveries", None)
+    held: Held | None = getattr(_held, "current", None)
     if held is not None:
-        held.append(lambda: _deliver(layer, groups, channels))
+        held.deliveries.append(lambda: _deliver(layer, groups, channels))
         return
     loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
     if loop is None or loop.is_closed() or not loop.is_running():
@@ -305,15 +334,16 @@ def broadcast_to_rooms(
     try:
         rooms = _room_channels(session_id, [private["group"] for _, private in sent])
         items: list[tuple[dict[str, Any], dict[str, str]]] = []
-        staff: list[tuple[str, dict[str, Any]]] = []
+        staff: list[dict[str, Any]] = []
         for message, private in sent:
             base = _notice(message, after)
             text = _event_text(message, notes=private)
             left_out = (skip or {}).get(private["group"], set())
             tabs = [channel for channel in rooms[private["group"]] if channel not in left_out]
             items.append((base, dict.fromkeys(tabs, text)))
-            staff.append((staff_group(session_id), {**base, "text": text}))
-        _hand_over(layer, staff, _batches(items), sent[-1][0]["seq"])
+            staff.append({**base, "text": text})
+        groups = [(staff_group(session_id), notice) for notice in _in_bundles(staff)]
+        _hand_over(layer, groups, _batches(items), sent[-1][0]["seq"])
     except Exception:
         logger.exception("Could not broadcast live events up to %s", sent[-1][0]["seq"])
 
@@ -344,6 +374,28 @@ def _batches(
         (dispatcher, {"type": "live.batch", "items": [[n, t] for n, t in own]})
         for dispatcher, own in batches.items()
     ]
+
+
+# A bundle of notices for the facilitators' tabs carries at most about this much text (a room's
+# notes can be 80 KB of UTF-8), so that no channel-layer message grows without bound.
+BUNDLE_CHARS = 256 * 1024
+
+
+def _in_bundles(notices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Notices for one group of tabs, in order, as few channel-layer messages as their size
+    allows (each a "live.events"): with channels-redis each group message costs round trips
+    to Redis, and a batch of notes saves can concern hundreds of rooms."""
+    if len(notices) == 1:
+        return notices
+    bundles: list[list[dict[str, Any]]] = []
+    size = 0
+    for notice in notices:
+        if not bundles or size + len(notice["text"]) > BUNDLE_CHARS:
+            bundles.append([])
+            size = 0
+        bundles[-1].append(notice)
+        size += len(notice["text"])
+    return [{"type": "live.events", "events": bundle} for bundle in bundles]
 
 
 def _event_text(message: dict[str, Any], **extra: Any) -> str:

@@ -21,7 +21,6 @@ people typing at once cost a few transactions, not 500.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -29,7 +28,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from convenor.live.events import emit_to_rooms, held_deliveries, lock_session
+from convenor.live.events import Held, emit_to_rooms, held_deliveries, lock_session
 from convenor.live.merge import Splice, base_text, merge, splice_between
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
 from convenor.live.rows import insert_rows, update_rows
@@ -173,9 +172,10 @@ def _update(rows: list[RoomNotes]) -> None:
     )
 
 
-def save_all_held(saves: list[Save]) -> tuple[list[Outcome], list[Callable[[], Awaitable[None]]]]:
-    """`save_all`, with the deliveries to the rooms handed back to be started by the caller,
-    on its event loop, after it has answered the writers."""
+def save_all_held(saves: list[Save]) -> tuple[list[Outcome], Held]:
+    """`save_all`, with the rooms' notifications held: the caller answers the writers, then
+    calls the returned `finish()` (on this thread) and starts the deliveries it returns on its
+    event loop."""
     with held_deliveries() as held:
         outcomes = save_all(saves)
     return outcomes, held

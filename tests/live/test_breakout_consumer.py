@@ -313,3 +313,30 @@ async def test_notes_save_refuses_bad_sid_and_ids_and_changes_nothing(
         reply = await reply_to(tab, message)
         assert reply["type"] == "error" and expected in reply["message"], reply
     assert not await db(RoomNotes.objects.filter(group=room).exists)()
+
+
+async def test_the_console_gets_every_rooms_event_in_order_when_saves_come_at_once(
+    session: Session, six: list[Participant], rooms: Rooms
+) -> None:
+    """Saves of both rooms written together reach the facilitator's tab as one bundle on the
+    channel layer, unpacked into one event each, numbered without a gap (a gap would make
+    the tab ask the log again)."""
+    import asyncio
+
+    start = await db(current_seq)(session)
+    for person in six:
+        room = await db(room_of)(person)
+        await rooms.tabs[person.pk].send_json_to(
+            {"type": "notes.save", "group": str(room.pk), "text": f"{person.pk}\n", "rev": 0}
+        )
+    await asyncio.gather(*(reply_to_sent(rooms.tabs[person.pk]) for person in six))
+    last = await db(current_seq)(session)
+    assert last - start >= 2, "at least one event per room"
+    seen: list[int] = []
+    while len(seen) < last - start:
+        message = await rooms.console.receive_json_from(timeout=5)
+        assert message["type"] == "event", "no replay: nothing went missing"
+        assert message["event"]["kind"] == "notes_saved"
+        seen.append(message["event"]["seq"])
+    assert seen == list(range(start + 1, last + 1))
+    assert await rooms.console.receive_nothing(timeout=0.3)

@@ -342,3 +342,35 @@ async def test_a_flood_of_messages_is_refused_beyond_the_burst(
     refused = [reply for reply in replies if reply["type"] == "error"]
     assert RATE_BURST - 1 <= pongs < sent
     assert refused and "Too many messages" in refused[0]["message"]
+
+
+async def test_the_database_thread_counts_the_jobs_waiting_for_it() -> None:
+    """`db_jobs_waiting` tells a long job (the notes writer) whether to step aside: it counts
+    jobs queued and not yet started, and forgets one cancelled before it ran."""
+    import threading
+
+    from convenor.live.consumers import db_jobs_waiting, on_db
+
+    running, release = threading.Event(), threading.Event()
+
+    def hold() -> bool:
+        running.set()
+        return release.wait(10)
+
+    def noop() -> int:
+        return 1
+
+    first = asyncio.create_task(on_db(hold)())
+    await asyncio.to_thread(running.wait, 10)
+    assert db_jobs_waiting() == 0, "the running job is not waiting"
+    second = asyncio.create_task(on_db(noop)())
+    third = asyncio.create_task(on_db(noop)())
+    await asyncio.sleep(0.05)
+    assert db_jobs_waiting() == 2
+    third.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await third
+    assert db_jobs_waiting() == 1
+    release.set()
+    assert await first is True and await second == 1
+    assert db_jobs_waiting() == 0

@@ -685,3 +685,45 @@ def test_merged_text_too_long_is_refused_and_changes_nothing(
     assert outcome.kind == "error" and "would be 25,000 characters" in outcome.message
     stored = RoomNotes.objects.get(group=room)
     assert (stored.text, stored.rev) == ("a" * 15_000, 1)
+
+
+@pytest.mark.django_db(transaction=True)  # the rooms are told on a real commit
+def test_held_saves_are_answered_before_the_rooms_tabs_are_looked_up(
+    session: Session, breakout: Round, django_assert_num_queries: Any
+) -> None:
+    """The notes writer answers a batch's writers as soon as it commits; who else is in each
+    room is read afterwards, when the held work is finished, and only then are the rooms'
+    deliveries made."""
+    saves = every_member_saves(breakout, session, "held")
+    outcomes, held = notes_module.save_all_held(saves)
+    assert {o.kind for o in outcomes} == {"saved"}
+    assert held.deliveries == [], "nothing prepared for the rooms yet"
+    assert len(held.later) == 1, "one lookup for the whole batch"
+    with django_assert_num_queries(1):  # the rooms' connected members, all rooms at once
+        deliveries = held.finish()
+    assert len(deliveries) == 1 and held.later == []
+    # Outside a held block the same save notifies at its commit, as before.
+    room = breakout.groups.order_by("number").first()
+    assert isinstance(room, RoomGroup)
+    again = notes_module.Save(session.pk, members(room)[0].pk, room.pk, "plain\n", 0)
+    with django_assert_num_queries(12, exact=False) as queries:
+        notes_module.save_all([again])
+    assert any("live_livepresence" in q["sql"] for q in queries.captured_queries)
+
+
+def test_facilitators_get_a_batchs_room_events_in_few_channel_messages() -> None:
+    """One channel-layer message per batch for the facilitators' tabs (each a round trip to
+    Redis with channels-redis), split only when the notes it carries grow large."""
+    notices = [
+        {"type": "live.event", "seq": seq, "kind": "notes_saved", "after": 1, "text": "x" * 100}
+        for seq in range(2, 202)
+    ]
+    (bundle,) = events._in_bundles(notices)
+    assert bundle["type"] == "live.events"
+    assert [n["seq"] for n in bundle["events"]] == list(range(2, 202)), "in order"
+    big = [dict(n, text="y" * (events.BUNDLE_CHARS // 3)) for n in notices[:7]]
+    bundles = events._in_bundles(big)
+    assert [len(b["events"]) for b in bundles] == [3, 3, 1]
+    assert [n["seq"] for b in bundles for n in b["events"]] == list(range(2, 9))
+    huge = [dict(notices[0], text="z" * (events.BUNDLE_CHARS + 1))]
+    assert events._in_bundles(huge) == huge, "a single notice goes as it is"
