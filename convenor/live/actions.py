@@ -8,6 +8,7 @@ nothing. Authorisation is the caller's job (convenor.programmes.access).
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -721,9 +722,18 @@ def do_disconnect(channel_name: str) -> LivePresence | None:
     return presence
 
 
-def touch_presence(channel_name: str) -> None:
-    """Mark a connection as alive (heartbeat); no event."""
-    LivePresence.objects.filter(channel_name=channel_name).update(last_seen_at=timezone.now())
+# Channel names per statement when marking connections alive (well under SQLite's limit on a
+# statement's parameters).
+TOUCH_CHUNK = 500
+
+
+def touch_presences(channel_names: Sequence[str]) -> None:
+    """Mark connections as alive (heartbeats); no event."""
+    now = timezone.now()
+    names = sorted(set(channel_names))
+    for start in range(0, len(names), TOUCH_CHUNK):
+        chunk = names[start : start + TOUCH_CHUNK]
+        LivePresence.objects.filter(channel_name__in=chunk).update(last_seen_at=now)
 
 
 def expire_presence(session: Session, before: datetime) -> int:

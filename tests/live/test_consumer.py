@@ -374,3 +374,32 @@ async def test_the_database_thread_counts_the_jobs_waiting_for_it() -> None:
     release.set()
     assert await first is True and await second == 1
     assert db_jobs_waiting() == 0
+
+
+async def test_heartbeats_mark_every_tab_here_and_are_answered_after(
+    session: Session,
+    people: list[Participant],
+    connect: Any,
+    cookie_of: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tabs pinging together are marked alive together (convenor.live.consumers
+    .PresenceToucher); each pong comes once its tab is recorded as here."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from convenor.live import consumers
+
+    monkeypatch.setattr(consumers, "TOUCH_EVERY_SECONDS", 0.0)  # every ping refreshes
+    sockets = [await connect(session, await cookie_of(person)) for person in people[:3]]
+    long_ago = timezone.now() - timedelta(minutes=10)
+    await database_sync_to_async(LivePresence.objects.update)(last_seen_at=long_ago)
+    for socket in sockets:
+        await socket.send_json_to({"type": "ping"})
+    for socket in sockets:
+        assert await socket.receive_json_from(timeout=5) == {"type": "pong"}
+    seen = await database_sync_to_async(
+        lambda: list(LivePresence.objects.values_list("last_seen_at", flat=True))
+    )()
+    assert len(seen) == 3 and all(when > long_ago for when in seen)

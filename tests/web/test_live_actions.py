@@ -377,3 +377,19 @@ def test_stale_connections_expire(session: Session, people: list[Participant]) -
     )
     assert actions.expire_presence(session, timezone.now() - timedelta(minutes=2)) == 1
     assert snapshot(session)["present"] == [str(people[1].pk)]
+
+
+def test_touch_presences_marks_the_named_connections_only(
+    session: Session, people: list[Participant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect_all(session, people)
+    presences = LivePresence.objects.order_by("channel_name")
+    names = list(presences.values_list("channel_name", flat=True))
+    long_ago = timezone.now() - timedelta(minutes=10)
+    LivePresence.objects.update(last_seen_at=long_ago)
+    monkeypatch.setattr(actions, "TOUCH_CHUNK", 2)  # several statements
+    touched = names[:-1]
+    actions.touch_presences([*touched, touched[0], "no-such-channel"])
+    fresh = set(presences.filter(last_seen_at__gt=long_ago).values_list("channel_name", flat=True))
+    assert fresh == set(touched)
+    assert len(touched) >= 3, "more names than one statement takes"
