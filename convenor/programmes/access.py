@@ -103,7 +103,31 @@ def session_participant(request: HttpRequest, programme_id: ProgrammeId) -> Part
 
 
 def get_programme_for_member(request: HttpRequest, programme_id: ProgrammeId) -> Membership:
-    """The programme if this request is its facilitator or participant; otherwise 404."""
+    """The programme if this request is its facilitator or participant; otherwise 404.
+
+    Remembered for the rest of the request, per identity (a page's decorator and the view
+    itself both ask; a login or logout in between changes the identity, so it asks again).
+    """
+    user = request.user
+    key = (
+        str(programme_id),
+        user.pk if user.is_authenticated else None,
+        _participant_entries(request).get(str(programme_id)),
+    )
+    memo: dict[tuple[str, object, str | None], Membership | None]
+    memo = request.__dict__.setdefault("_convenor_memberships", {})
+    if key not in memo:
+        try:
+            memo[key] = _find_membership(request, programme_id)
+        except Http404:
+            memo[key] = None
+    found = memo[key]
+    if found is None:
+        raise Http404("No such programme.")
+    return found
+
+
+def _find_membership(request: HttpRequest, programme_id: ProgrammeId) -> Membership:
     user = request.user
     if user.is_authenticated:
         facilitation = (

@@ -1,5 +1,7 @@
 """The access choke point itself: who is whom, and what each lookup refuses."""
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
@@ -130,3 +132,20 @@ def test_child_objects_must_belong_to_the_programme(
             lookup(theirs, other.pk)
         with pytest.raises(Http404):
             lookup(theirs, programme.pk)
+
+
+def test_a_requests_membership_is_looked_up_once_per_identity(
+    programme: Programme, participant: Participant, django_assert_num_queries: Any
+) -> None:
+    """A page's decorator and its view both ask: the second answer costs no query, and a
+    change of identity within the request (a login) is asked afresh."""
+    request = request_as()
+    with pytest.raises(Http404):
+        access.get_programme_for_member(request, programme.pk)
+    with django_assert_num_queries(0), pytest.raises(Http404):
+        access.get_programme_for_member(request, programme.pk)
+    access.participant_login(request, participant)
+    first = access.get_programme_for_member(request, programme.pk)
+    with django_assert_num_queries(0):
+        assert access.get_programme_for_member(request, programme.pk) is first
+    assert first.participant == participant
