@@ -338,6 +338,12 @@ async def drive(
             await asyncio.gather(*(b.close() for b in [console, *crowd]), return_exceptions=True)
 
 
+def join_limit(n: int) -> float:
+    """Seconds the crowd gets to connect (before `--patience`): each tab costs the server
+    40-90 ms of CPU to join on the 2-core machines this runs on."""
+    return 15 + 0.08 * n
+
+
 def budget_for(n: int) -> float:
     """Seconds of driving allowed for N participants (seeding and start-up come on top)."""
     return 60 + 0.1 * n
@@ -399,9 +405,9 @@ def _run_one(
     with servers(env, 1 if out.mode == "single" else 2, scratch) as procs:
         # Joining is not what is measured, but the round needs the crowd in: with patience > 1
         # the crowd gets that many times longer to arrive (and the run as much longer).
-        join = (15 + 0.04 * n) * patience
+        join = join_limit(n) * patience
         limits = Timeouts(join=join)
-        budget = budget_for(n) + join - (15 + 0.04 * n)
+        budget = budget_for(n) + join - join_limit(n)
         if left is not None:
             budget = max(10.0, min(budget, left - 20))
         try:
