@@ -328,13 +328,20 @@ _writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, NotesWriter]" = 
 )
 
 
+def _this_loops[T](
+    made: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T]", make: Callable[[], T]
+) -> T:
+    """The running event loop's one instance in `made`, made on first use."""
+    loop = asyncio.get_running_loop()
+    found = made.get(loop)
+    if found is None:
+        found = made[loop] = make()
+    return found
+
+
 def notes_writer() -> NotesWriter:
     """This event loop's notes writer."""
-    loop = asyncio.get_running_loop()
-    writer = _writers.get(loop)
-    if writer is None:
-        writer = _writers[loop] = NotesWriter()
-    return writer
+    return _this_loops(_writers, NotesWriter)
 
 
 class PresenceToucher:
@@ -376,11 +383,7 @@ _touchers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceToucher
 
 def presence_toucher() -> PresenceToucher:
     """This event loop's presence toucher."""
-    loop = asyncio.get_running_loop()
-    toucher = _touchers.get(loop)
-    if toucher is None:
-        toucher = _touchers[loop] = PresenceToucher()
-    return toucher
+    return _this_loops(_touchers, PresenceToucher)
 
 
 async def _remove_later(session: Session, participant: Participant) -> None:
