@@ -1,12 +1,13 @@
 """Merging concurrent edits of one shared text (a breakout room's notes).
 
-Every save of a room's notes is kept as a splice: where it changed the text before it, what it
-took out and what it put in. A save says which rev its text was based on; when others saved
-since, the change it makes to that base is itself one splice (between the longest common
-beginning and end), which is moved past the splices saved since and applied to the latest
-text. Where two changes meet, both additions are kept, the later writer's after the earlier
-one's, and both removals are honoured, except that nobody removes text that was added by a
-writer they had not seen. So nobody's typing is lost.
+Every save of a room's notes is kept as the splices it made: where it changed the text before
+it, what it took out and what it put in (one splice, or several when it was merged). A save
+says which rev its text was based on; when others saved since, the change it makes to that
+base is itself one splice (between the longest common beginning and end), which is moved past
+the splices saved since and applied to the latest text. Where two changes meet, both
+additions are kept, the later writer's after the earlier one's, and both removals are
+honoured, except that nobody removes text that was added by a writer they had not seen. So
+nobody's typing is lost.
 
 Pure functions: no database, no Django. live.js does the same on the browser's side when a
 save comes back merged while its writer went on typing (`rebase` there follows this one).
@@ -105,15 +106,36 @@ def rebase(parts: Parts, over: Splice) -> Parts:
     return moved
 
 
-def merge(latest: str, base: str, mine: str, since: list[Splice]) -> str:
-    """`mine` was `base` edited; `since` turned `base` into `latest`: both edits, applied."""
+def merge_splices(latest: str, base: str, mine: str, since: list[Splice]) -> list[Splice]:
+    """The splices, in the order they apply, that add `mine`'s edit of `base` to `latest`
+    (`since` turned `base` into `latest`).
+
+    Kept as they are, not as the one splice between `latest` and the merged text: where an
+    addition begins or ends with the character beside it, that one splice can sit on the
+    other side of the character, and a later save merged past it would then land inside
+    this one's addition.
+    """
     edit = splice_between(base, mine)
     parts: Parts = [(edit.at, edit.end, edit.inserted)]
     for other in since:
         parts = rebase(parts, other)
-    for start, end, inserted in reversed(parts):
-        latest = latest[:start] + inserted + latest[end:]
-    return latest
+    # From the last part back, so each applies where the parts said.
+    return [
+        Splice(start, latest[start:end], inserted)
+        for start, end, inserted in reversed(parts)
+        if end > start or inserted
+    ]
+
+
+def apply_all(text: str, splices: list[Splice]) -> str:
+    for splice in splices:
+        text = splice.apply(text)
+    return text
+
+
+def merge(latest: str, base: str, mine: str, since: list[Splice]) -> str:
+    """`mine` was `base` edited; `since` turned `base` into `latest`: both edits, applied."""
+    return apply_all(latest, merge_splices(latest, base, mine, since))
 
 
 def base_text(latest: str, since: list[Splice]) -> str:

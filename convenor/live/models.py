@@ -219,8 +219,9 @@ class RoomNotes(models.Model):
     text = models.TextField(blank=True, max_length=20000)
     rev = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
-    # The latest saves, oldest first: {"rev": the rev it made, "splice": [at, removed,
-    # inserted] from the text before it, "sid": the writer's id for that save or null}.
+    # The latest saves, oldest first: {"rev": the rev it made, "splices": [[at, removed,
+    # inserted], ...] applied in turn to the text before it, "sid": the writer's id for that
+    # save or null}. Rows saved before merged saves kept their parts have one "splice".
     recent = models.JSONField(default=list, blank=True)
 
     class Meta:

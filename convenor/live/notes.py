@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from convenor.live.events import Held, emit_to_rooms, held_deliveries, lock_session
-from convenor.live.merge import Splice, base_text, merge, splice_between
+from convenor.live.merge import Splice, apply_all, base_text, merge_splices, splice_between
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
 from convenor.live.rows import insert_rows, update_rows
 from convenor.live.state import notes_state
@@ -122,41 +122,51 @@ def _closed(round_: Round | None) -> str | None:
     return None
 
 
+def _splices(entry: dict[str, Any]) -> list[Splice]:
+    """The splices one kept save made, in order (older rows keep a single "splice")."""
+    if "splices" in entry:
+        return [Splice.from_json(value) for value in entry["splices"]]
+    return [Splice.from_json(entry["splice"])]
+
+
+def _size(entry: dict[str, Any]) -> int:
+    return sum(len(s.removed) + len(s.inserted) for s in _splices(entry))
+
+
 def _apply(notes: RoomNotes, save: Save, text: str) -> Outcome:
     """Merge one save into `notes` (in memory); the caller writes what changed."""
     recent: list[dict[str, Any]] = notes.recent
     if save.sid is not None and any(entry.get("sid") == save.sid for entry in recent):
         return Outcome("saved", save.group_id, notes.rev, notes.text)  # sent again
     if save.rev == notes.rev:
-        merged = text
+        made = [splice_between(notes.text, text)]
     else:
         since = [entry for entry in recent if entry["rev"] > save.rev]
         if save.rev > notes.rev or len(since) != notes.rev - save.rev:
             return Outcome("conflict", save.group_id, notes.rev, notes.text, CONFLICT)
-        splices = [Splice.from_json(entry["splice"]) for entry in since]
-        merged = merge(notes.text, base_text(notes.text, splices), text, splices)
-        if len(merged) > MAX_NOTES_CHARS:
-            return Outcome(
-                "error",
-                save.group_id,
-                message=(
-                    f"With your room's latest changes the notes would be {len(merged):,} "
-                    f"characters, and they can be at most {MAX_NOTES_CHARS:,}; nothing was "
-                    "saved."
-                ),
-            )
+        splices = [splice for entry in since for splice in _splices(entry)]
+        made = merge_splices(notes.text, base_text(notes.text, splices), text, splices)
+    merged = apply_all(notes.text, made)
+    if len(merged) > MAX_NOTES_CHARS:
+        return Outcome(
+            "error",
+            save.group_id,
+            message=(
+                f"With your room's latest changes the notes would be {len(merged):,} "
+                f"characters, and they can be at most {MAX_NOTES_CHARS:,}; nothing was "
+                "saved."
+            ),
+        )
     told = merged if merged != text else None
     if merged == notes.text:
         return Outcome("saved", save.group_id, notes.rev, told)
-    splice = splice_between(notes.text, merged)
     notes.rev += 1
-    recent.append({"rev": notes.rev, "splice": splice.as_json(), "sid": save.sid})
+    recent.append({"rev": notes.rev, "splices": [s.as_json() for s in made], "sid": save.sid})
     while len(recent) > KEEP_SAVES:
         recent.pop(0)
-    size = sum(len(e["splice"][1]) + len(e["splice"][2]) for e in recent)
+    size = sum(_size(entry) for entry in recent)
     while len(recent) > 1 and size > KEEP_CHARS:
-        gone = recent.pop(0)
-        size -= len(gone["splice"][1]) + len(gone["splice"][2])
+        size -= _size(recent.pop(0))
     notes.text = merged
     notes.updated_at = timezone.now()
     return Outcome("saved", save.group_id, notes.rev, told)

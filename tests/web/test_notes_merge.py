@@ -1,9 +1,13 @@
 """Merging concurrent edits of a room's notes (convenor.live.merge): nobody's typing is lost."""
 
+import uuid
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convenor.live.merge import Splice, base_text, merge, rebase, splice_between
+from convenor.live.models import RoomNotes
+from convenor.live.notes import Save, _apply
 
 TEXT = st.text(alphabet="ab \n", max_size=30)
 
@@ -97,3 +101,44 @@ def test_rebase_ties_put_the_later_writer_after() -> None:
     assert rebase([(3, 5, "z")], over) == [(5, 7, "z")]  # after
     # Overlapping: what we removed before stays removed, theirs stays, ours comes after it.
     assert rebase([(1, 4, "m")], Splice(2, "c", "C")) == [(1, 2, ""), (3, 4, "m")]
+
+
+def _saved_in_turn(base: str, writers: list[str]) -> str:
+    """What the server stores when each of `writers` saves an edit of `base`, in turn."""
+    notes = RoomNotes(number=1, text=base, rev=0, recent=[])
+    group = uuid.uuid4()
+    for text in writers:
+        save = Save(uuid.uuid4(), uuid.uuid4(), group, text, 0)
+        assert _apply(notes, save, text).kind == "saved"
+    return notes.text
+
+
+def test_a_merged_save_keeps_its_additions_whole_for_the_next_one() -> None:
+    # The second writer adds "\nY\n" before the second "a", which the first replaced with X;
+    # the third takes out the last two newlines and adds Z. Before, the second save was kept
+    # as one splice that began a character later, and the third then landed inside it,
+    # giving "a\nXY\n\nZ": the newline typed before Y had moved after it.
+    merged = _saved_in_turn("a\na\n\n", ["a\nX\n\n", "a\n\nY\na\n\n", "a\naZ"])
+    assert merged == "a\nX\nY\nZ"
+
+
+@settings(max_examples=1500)
+@given(st.data(), st.text(alphabet="a\n", max_size=12))
+def test_writers_saving_in_turn_from_one_base_each_keep_their_addition_whole(
+    data: st.DataObject, base: str
+) -> None:
+    writers = [data.draw(edits(base, marker)).apply(base) for marker in "XYZ"]
+    merged = _saved_in_turn(base, writers)
+    for mine in writers:
+        # What this writer typed, as the server reads it from their text, is there unbroken.
+        assert splice_between(base, mine).inserted in merged
+
+
+def test_saves_kept_in_the_older_one_splice_form_are_still_merged_past() -> None:
+    notes = RoomNotes(
+        number=1, text="Ideas: data", rev=1, recent=[{"rev": 1, "splice": [7, "", "data"]}]
+    )
+    save = Save(uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), "Our ideas: ", 0)
+    outcome = _apply(notes, save, save.text)
+    assert (outcome.kind, outcome.rev, notes.text) == ("saved", 2, "Our ideas: data")
+    assert notes.recent[-1]["splices"] == [[0, "", "Our "]]
