@@ -141,4 +141,4 @@ def test_saves_kept_in_the_older_one_splice_form_are_still_merged_past() -> None
     save = Save(uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), "Our ideas: ", 0)
     outcome = _apply(notes, save, save.text)
     assert (outcome.kind, outcome.rev, notes.text) == ("saved", 2, "Our ideas: data")
-    assert notes.recent[-1]["splices"] == [[0, "", "Our "]]
+    assert notes.recent[-1]["splices"] == [[0, "I", "Our i"]]
