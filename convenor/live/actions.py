@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -736,13 +737,33 @@ def touch_presences(channel_names: Sequence[str]) -> None:
         LivePresence.objects.filter(channel_name__in=chunk).update(last_seen_at=now)
 
 
-def expire_presence(session: Session, before: datetime) -> int:
-    """Forget connections not heard from since `before` (their process died); returns how many."""
-    stale = LivePresence.objects.filter(session=session, last_seen_at__lt=before)
-    names = list(stale.values_list("channel_name", flat=True))
-    for name in names:
-        do_disconnect(name)
-    return len(names)
+def expire_presence(
+    session: Session, before: datetime, *, opened_before: datetime | None = None
+) -> list[Participant]:
+    """Forget connections whose process died: not marked alive since `before`, or (when one
+    process serves every tab) opened before `opened_before`, when that process started.
+
+    Returns the participants who now have no connection at all: each has been told gone.
+    """
+    dead = Q(last_seen_at__lt=before)
+    if opened_before is not None:
+        dead |= Q(connected_at__lt=opened_before)
+    if not LivePresence.objects.filter(dead, session=session).exists():
+        return []  # the common case, without taking the session's lock
+    with transaction.atomic():
+        lock_state(session)
+        stale = LivePresence.objects.filter(dead, session=session)
+        left = set(stale.exclude(participant=None).values_list("participant_id", flat=True))
+        stale.delete()
+        still = set(
+            LivePresence.objects.filter(session=session, participant_id__in=left).values_list(
+                "participant_id", flat=True
+            )
+        )
+        gone = sorted(left - still, key=str)
+        for participant_id in gone:
+            _emit_presence(session, participant_id, False)
+    return list(Participant.objects.filter(pk__in=gone))
 
 
 def remove_if_gone(session: Session, participant: Participant) -> bool:

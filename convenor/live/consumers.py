@@ -39,6 +39,7 @@ next one goes on (see `_layer_receive` and `dispatch`).
 """
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -55,6 +56,7 @@ from asgiref.sync import SyncToAsync
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 from django.db import connections
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
@@ -221,7 +223,6 @@ def _replay(session: Session, last_seq: int | None) -> dict[str, Any]:
 
 
 def _connect(session: Session, membership: Membership, channel_name: str) -> None:
-    actions.expire_presence(session, timezone.now() - timedelta(seconds=3 * idle_timeout()))
     user = None
     if membership.is_facilitator:
         assert membership.facilitation is not None
@@ -394,6 +395,84 @@ async def _remove_later(session: Session, participant: Participant) -> None:
         logger.exception("Could not take %s out of the round", participant.pk)
 
 
+def _remove_if_not_back(session: Session, participant: Participant) -> None:
+    """After the grace period, take `participant` out of the round unless they came back."""
+    task = asyncio.create_task(_remove_later(session, participant))
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+
+
+# The connections of a process that died (killed, crashed, its machine gone) never say goodbye:
+# every process with tabs open looks for such rows of its sessions this often.
+SWEEP_PRESENCE_SECONDS = 15.0
+# When this process started. With the in-memory channel layer one process serves every tab, so
+# a connection recorded before then was served by a process that has gone.
+STARTED_AT = timezone.now()
+
+
+def presence_dead_after() -> timedelta:
+    """An open tab was heard within the idle timeout (or closed by it), and marked alive within
+    TOUCH_EVERY_SECONDS of being heard; a row not marked for longer, and a margin for clocks,
+    is a dead process's."""
+    return timedelta(seconds=idle_timeout() + TOUCH_EVERY_SECONDS + 30)
+
+
+class PresenceSweeper:
+    """Forgets the connections of dead processes, for the sessions this process serves.
+
+    Runs while this process has tabs open: at once when the first one connects (after a
+    restart, that is when the old rows are known to be dead in one process), then every
+    SWEEP_PRESENCE_SECONDS. Participants left with no connection are told gone and, as when
+    someone closes their tab, taken out of the round unless they are back within the grace.
+    """
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self, one_process: bool) -> None:
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run(one_process))
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    async def _run(self, one_process: bool) -> None:
+        while True:
+            sessions = {c.session.pk: c.session for c in list(_local.values()) if c.session}
+            if not sessions:
+                return
+            for session in sessions.values():
+                await self.sweep(session, one_process)
+            await asyncio.sleep(SWEEP_PRESENCE_SECONDS)
+
+    @staticmethod
+    async def sweep(session: Session, one_process: bool) -> None:
+        try:
+            gone = await on_db(actions.expire_presence)(
+                session,
+                timezone.now() - presence_dead_after(),
+                opened_before=STARTED_AT if one_process else None,
+            )
+        except Exception:  # tried again at the next sweep
+            logger.exception("Could not look for dead connections of %s", session.pk)
+            return
+        for participant in gone:
+            _remove_if_not_back(session, participant)
+
+
+_sweepers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceSweeper]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def presence_sweeper() -> PresenceSweeper:
+    """This event loop's presence sweeper."""
+    return _this_loops(_sweepers, PresenceSweeper)
+
+
 class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """One browser tab following one session."""
 
@@ -480,6 +559,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.accept()
         await on_db(_connect)(self.session, self.membership, self.channel_name)
         self.idle_task = asyncio.create_task(self._watch_idle())
+        presence_sweeper().start(isinstance(self.channel_layer, InMemoryChannelLayer))
 
     async def disconnect(self, code: int) -> None:
         _local.pop(self.channel_name, None)
@@ -497,9 +577,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 logger.warning("Could not leave %s", group, exc_info=True)
         gone = await on_db(actions.do_disconnect)(self.channel_name)
         if gone is not None and gone.participant is not None:
-            task = asyncio.create_task(_remove_later(self.session, gone.participant))
-            _pending.add(task)
-            task.add_done_callback(_pending.discard)
+            _remove_if_not_back(self.session, gone.participant)
 
     async def _join(self, group: str) -> None:
         """Join a channel-layer group, retrying a layer error a few times."""

@@ -161,6 +161,7 @@ async def connect() -> AsyncIterator[Connect]:
     yield _open
     for socket in opened:
         await socket.disconnect()
+    await consumers.presence_sweeper().stop()
     # Let the removals that disconnecting starts finish before the tables are emptied.
     await asyncio.gather(*consumers._pending)
     # The consumers' database thread keeps its connection; close it before the tables are

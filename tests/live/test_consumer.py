@@ -403,3 +403,85 @@ async def test_heartbeats_mark_every_tab_here_and_are_answered_after(
         lambda: list(LivePresence.objects.values_list("last_seen_at", flat=True))
     )()
     assert len(seen) == 3 and all(when > long_ago for when in seen)
+
+
+async def test_connections_of_a_process_that_died_are_forgotten_and_their_people_re_homed(
+    session: Session,
+    facilitator: User,
+    people: list[Participant],
+    connect: Any,
+    cookie_of: Any,
+    settings: Any,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from convenor.live import consumers
+
+    # Everyone was connected through a process that was then killed: their rows stay behind.
+    for person in people:
+        await db(actions.do_connect)(session, f"dead.{person.pk}", participant=person)
+    round_ = await db(actions.do_start_round)(session, facilitator, seed=1)
+    long_ago = timezone.now() - consumers.presence_dead_after() - timedelta(seconds=5)
+    before_start = consumers.STARTED_AT - timedelta(seconds=5)
+    rows = LivePresence.objects.filter
+    # Ada's row was opened before this process started, and not marked alive since long ago:
+    # dead by either rule. Bo's was only opened before this process started.
+    await db(rows(channel_name=f"dead.{people[0].pk}").update)(
+        connected_at=long_ago, last_seen_at=long_ago
+    )
+    await db(rows(channel_name__in=[f"dead.{p.pk}" for p in people[1:3]]).update)(
+        connected_at=before_start
+    )
+    one_process = "InMemory" in settings.CHANNEL_LAYERS["default"]["BACKEND"]
+
+    # Cy comes back; the first tab to connect sets the sweep off.
+    await connect(session, await cookie_of(people[2]))
+    console = await connect(session, await cookie_of(facilitator))
+    gone = [people[0], people[1]] if one_process else [people[0]]
+    placed = db(lambda who: GroupMember.objects.filter(round=round_, participant=who).exists())
+    for _ in range(100):
+        if not any([await placed(person) for person in gone]):
+            break
+        await asyncio.sleep(0.02)
+    for person in gone:
+        assert not await placed(person), "taken out of the round: their grace is over"
+    for person in people[2:] if one_process else people[1:]:
+        assert await placed(person)
+    present = (await db(snapshot)(session))["present"]
+    assert sorted(present) == sorted(str(p.pk) for p in people if p not in gone)
+    # Cy came back before the sweep: never reported gone. Di's tab lives on (another process).
+    departures = await db(
+        lambda: [
+            e["payload"]["participant"]
+            for e in events_after(session, 0) or []
+            if e["kind"] == "presence" and not e["payload"]["present"]
+        ]
+    )()
+    assert sorted(departures) == sorted(str(p.pk) for p in gone)
+    assert console is not None
+
+
+async def test_the_sweep_runs_again_while_tabs_are_open(
+    session: Session, people: list[Participant], connect: Any, cookie_of: Any, monkeypatch: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from convenor.live import consumers
+
+    monkeypatch.setattr(consumers, "SWEEP_PRESENCE_SECONDS", 0.05)
+    await connect(session, await cookie_of(people[0]))
+    # A tab of another process, alive when the first sweep ran; then that process dies.
+    await db(actions.do_connect)(session, "elsewhere", participant=people[1])
+    assert await db(LivePresence.objects.filter(channel_name="elsewhere").exists)()
+    long_ago = timezone.now() - consumers.presence_dead_after() - timedelta(seconds=1)
+    await db(LivePresence.objects.filter(channel_name="elsewhere").update)(last_seen_at=long_ago)
+    for _ in range(100):
+        if not await db(LivePresence.objects.filter(channel_name="elsewhere").exists)():
+            break
+        await asyncio.sleep(0.02)
+    assert not await db(LivePresence.objects.filter(channel_name="elsewhere").exists)()
+    assert (await db(snapshot)(session))["present"] == [str(people[0].pk)]

@@ -1,7 +1,8 @@
 """A server killed with SIGKILL in the middle of a breakout round, then started again on the
 same SQLite database: no note the server acknowledged is lost, and the tabs reconnect on their
 own (with a back-off, as live.js does) and catch up from their last event number, without a
-snapshot (what live.js would treat like a reload).
+snapshot (what live.js would treat like a reload); the facilitator soon sees as here only those
+who came back.
 
 One real uvicorn process on a SQLite file in a temporary folder; people are seeded through the
 action functions by `bench.live.seed`, with browser sessions made in the session store.
@@ -102,7 +103,8 @@ async def save_line(tab: Tab, room: str, rev: int, text: str, line: str) -> tupl
 async def scenario(seeded: dict[str, Any], port: int, restart: Any, kill: Any) -> dict[str, str]:
     session = seeded["session"]
     console = Tab(port, session, seeded["facilitator"]["cookie"])
-    tabs = [Tab(port, session, person["cookie"]) for person in seeded["participants"]]
+    *people, late = seeded["participants"]
+    tabs = [Tab(port, session, person["cookie"]) for person in people]
     for tab in [console, *tabs]:
         assert (await tab.open())["type"] == "snapshot"
     assert (await console.reply({"type": "start_segment"}))["type"] == "ok"
@@ -124,11 +126,14 @@ async def scenario(seeded: dict[str, Any], port: int, restart: Any, kill: Any) -
         token = f"line-{index}-before-the-crash"
         rev, text = await save_line(tab, room, rev, text, f"{token}\n")
         acknowledged[token] = room
+    # Someone joins late, and will not come back after the crash.
+    gone = Tab(port, session, late["cookie"])
+    await gone.open()
     await tabs[0].send(
         {"type": "notes.save", "group": room, "text": text + "in flight\n", "rev": rev}
     )
     kill()
-    for tab in [console, *tabs]:
+    for tab in [console, gone, *tabs]:
         await asyncio.wait_for(tab.closed(), WAIT)
     behind = {id(tab): tab.last_seq for tab in tabs}
 
@@ -144,6 +149,19 @@ async def scenario(seeded: dict[str, Any], port: int, restart: Any, kill: Any) -
         before = behind[id(tab)]
         assert before is not None
         assert seqs == list(range(before + 1, before + 1 + len(seqs)))
+
+    # The facilitator soon sees who is here: the four who came back, not the one who did not
+    # (the killed process never said that tab had closed).
+    back = sorted(person["id"] for person in people)
+    for _ in range(50):
+        probe = Tab(port, session, console.cookie)
+        present = sorted((await probe.open())["state"]["present"])
+        assert probe.socket is not None
+        await probe.socket.close()
+        if present == back:
+            break
+        await asyncio.sleep(0.2)
+    assert present == back
 
     # And the session carries on: the facilitator's message reaches every room, and the
     # notes still hold every acknowledged line.
@@ -172,7 +190,7 @@ def test_a_killed_server_loses_no_acknowledged_note_and_tabs_catch_up(tmp_path: 
     env = django_env(f"sqlite:///{tmp_path / 'live.sqlite3'}")
     # Reconnecting tabs are not to be removed from the round while the server is down.
     env["CONVENOR_LOG_LEVEL"] = "WARNING"
-    seeded = json.loads(run_django(env, "bench.live.seed", "4"))
+    seeded = json.loads(run_django(env, "bench.live.seed", "5"))
     port = free_port()
     servers: list[Server] = [start_server(env, tmp_path, port=port)]
 

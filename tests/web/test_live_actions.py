@@ -375,7 +375,8 @@ def test_stale_connections_expire(session: Session, people: list[Participant]) -
     LivePresence.objects.filter(channel_name="old").update(
         last_seen_at=timezone.now() - timedelta(minutes=5)
     )
-    assert actions.expire_presence(session, timezone.now() - timedelta(minutes=2)) == 1
+    gone = actions.expire_presence(session, timezone.now() - timedelta(minutes=2))
+    assert gone == [people[0]]
     assert snapshot(session)["present"] == [str(people[1].pk)]
 
 
