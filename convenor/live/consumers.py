@@ -387,17 +387,17 @@ def presence_toucher() -> PresenceToucher:
     return _this_loops(_touchers, PresenceToucher)
 
 
-async def _remove_later(session: Session, participant: Participant) -> None:
-    await asyncio.sleep(leave_grace())
+async def _remove_later(session: Session, participant: Participant, grace: float) -> None:
+    await asyncio.sleep(grace)
     try:
         await on_db(actions.remove_if_gone)(session, participant)
     except Exception:
         logger.exception("Could not take %s out of the round", participant.pk)
 
 
-def _remove_if_not_back(session: Session, participant: Participant) -> None:
-    """After the grace period, take `participant` out of the round unless they came back."""
-    task = asyncio.create_task(_remove_later(session, participant))
+def _remove_if_not_back(session: Session, participant: Participant, grace: float) -> None:
+    """After `grace` seconds, take `participant` out of the round unless they came back."""
+    task = asyncio.create_task(_remove_later(session, participant, grace))
     _pending.add(task)
     task.add_done_callback(_pending.discard)
 
@@ -405,6 +405,8 @@ def _remove_if_not_back(session: Session, participant: Participant) -> None:
 # The connections of a process that died (killed, crashed, its machine gone) never say goodbye:
 # every process with tabs open looks for such rows of its sessions this often.
 SWEEP_PRESENCE_SECONDS = 15.0
+# live.js tries again at most 30 s apart: after a restart, a tab is back within about that.
+RECONNECT_WITHIN_SECONDS = 30.0
 # When this process started. With the in-memory channel layer one process serves every tab, so
 # a connection recorded before then was served by a process that has gone.
 STARTED_AT = timezone.now()
@@ -423,7 +425,8 @@ class PresenceSweeper:
     Runs while this process has tabs open: at once when the first one connects (after a
     restart, that is when the old rows are known to be dead in one process), then every
     SWEEP_PRESENCE_SECONDS. Participants left with no connection are told gone and, as when
-    someone closes their tab, taken out of the round unless they are back within the grace.
+    someone closes their tab, taken out of the round unless they are back within the grace,
+    here with the time a tab may take to find a restarted server added.
     """
 
     def __init__(self) -> None:
@@ -460,7 +463,7 @@ class PresenceSweeper:
             logger.exception("Could not look for dead connections of %s", session.pk)
             return
         for participant in gone:
-            _remove_if_not_back(session, participant)
+            _remove_if_not_back(session, participant, leave_grace() + RECONNECT_WITHIN_SECONDS)
 
 
 _sweepers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceSweeper]" = (
@@ -577,7 +580,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 logger.warning("Could not leave %s", group, exc_info=True)
         gone = await on_db(actions.do_disconnect)(self.channel_name)
         if gone is not None and gone.participant is not None:
-            _remove_if_not_back(self.session, gone.participant)
+            _remove_if_not_back(self.session, gone.participant, leave_grace())
 
     async def _join(self, group: str) -> None:
         """Join a channel-layer group, retrying a layer error a few times."""

@@ -412,12 +412,15 @@ async def test_connections_of_a_process_that_died_are_forgotten_and_their_people
     connect: Any,
     cookie_of: Any,
     settings: Any,
+    monkeypatch: Any,
 ) -> None:
     from datetime import timedelta
 
     from django.utils import timezone
 
     from convenor.live import consumers
+
+    monkeypatch.setattr(consumers, "RECONNECT_WITHIN_SECONDS", 0.0)
 
     # Everyone was connected through a process that was then killed: their rows stay behind.
     for person in people:
@@ -485,3 +488,41 @@ async def test_the_sweep_runs_again_while_tabs_are_open(
         await asyncio.sleep(0.02)
     assert not await db(LivePresence.objects.filter(channel_name="elsewhere").exists)()
     assert (await db(snapshot)(session))["present"] == [str(people[0].pk)]
+
+
+async def test_after_a_restart_people_keep_their_place_while_their_tabs_find_the_server(
+    session: Session,
+    facilitator: User,
+    people: list[Participant],
+    connect: Any,
+    cookie_of: Any,
+    monkeypatch: Any,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from convenor.live import consumers
+
+    monkeypatch.setattr(consumers, "RECONNECT_WITHIN_SECONDS", 0.5)
+    for person in people:
+        await db(actions.do_connect)(session, f"dead.{person.pk}", participant=person)
+    round_ = await db(actions.do_start_round)(session, facilitator, seed=1)
+    long_ago = timezone.now() - consumers.presence_dead_after() - timedelta(seconds=5)
+    await db(LivePresence.objects.filter(channel_name__startswith="dead.").update)(
+        connected_at=long_ago, last_seen_at=long_ago
+    )
+    placed = db(lambda who: GroupMember.objects.filter(round=round_, participant=who).exists())
+    # The first tab back sets the sweep off: the others are not here, but keep their place.
+    await connect(session, await cookie_of(people[0]))
+    for _ in range(100):
+        if (await db(snapshot)(session))["present"] == [str(people[0].pk)]:
+            break
+        await asyncio.sleep(0.02)
+    assert (await db(snapshot)(session))["present"] == [str(people[0].pk)]
+    assert all([await placed(person) for person in people])
+    # Bo's tab finds the server in time; the others do not, and their places are given up.
+    await connect(session, await cookie_of(people[1]))
+    await asyncio.sleep(1.0)
+    await asyncio.gather(*consumers._pending)
+    assert [await placed(person) for person in people] == [True, True, False, False]
