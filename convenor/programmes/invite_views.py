@@ -133,6 +133,9 @@ def register(request: HttpRequest, token: str) -> HttpResponse:
         except actions.InviteNotUsable:
             return _invalid(request)
         except ValidationError as error:
+            # E.g. an email someone in the programme has: counted as a failure, so the link
+            # cannot be used to try address after address.
+            FAILURE_THROTTLE.hit(client_ip(request))
             form.add_error(None, error)
         else:
             REGISTRATION_THROTTLE.hit(client_ip(request))

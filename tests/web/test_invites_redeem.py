@@ -354,3 +354,20 @@ def test_names_are_inert_on_the_registration_page(
     assert response.status_code == 400
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_trying_emails_on_the_registration_link_is_throttled(
+    programme: Programme, open_link: actions.IssuedInvite, facilitator: User
+) -> None:
+    actions.add_participant(programme, facilitator, display_name="Priya", email="priya@example.org")
+    prober = Client(REMOTE_ADDR="203.0.113.20")
+    url = register_url(open_link.token)
+    for number in range(invite_views.FAILURE_THROTTLE.limit):
+        taken = prober.post(url, registration(f"Probe {number}", email="priya@example.org"))
+        assert taken.status_code == 400
+        assert "has this email" in taken.content.decode()
+    blocked = prober.post(url, registration("Probe", email="priya@example.org"))
+    assert blocked.status_code == 429
+    assert list(programme.participants.values_list("display_name", flat=True)) == ["Priya"]
+    # Someone else on another address registers as usual.
+    assert Client(REMOTE_ADDR="198.51.100.8").post(url, registration()).status_code == 302
