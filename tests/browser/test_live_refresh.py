@@ -114,3 +114,32 @@ def test_event_during_a_region_fetch_is_not_lost(contexts: Contexts, server: Ser
     expect(now).to_contain_text("(extended by 5 min)", timeout=LIVE_WITHIN_S * 1000)
     assert_not_reloaded(page, person.name)
     contexts.assert_no_errors()
+
+
+def test_the_focus_stays_on_a_control_without_an_id_when_its_region_is_redrawn(
+    contexts: Contexts, server: Server
+) -> None:
+    """A facilitator scrolling the run-sheet table by keyboard keeps it when a co-facilitator's
+    change redraws the region (before, the focus went to the region's heading)."""
+    seeded = seed_live_session(server, f"Keep focus {secrets.token_hex(3)}", "Live, focused")
+    unchecked = PageChecker(axe=False)
+    mine = PointerDriver(contexts.new_page("facilitator", DESKTOP))
+    flows.sign_in(mine, server, unchecked)
+    co = PointerDriver(contexts.new_page("co-facilitator", DESKTOP))
+    flows.sign_in(co, server, unchecked)
+    other = co.page
+    mine.page.goto(seeded.console_path)
+    other.goto(seeded.console_path)
+    for page in (mine.page, other):
+        expect(page.locator("[data-live-status]")).to_contain_text("Connected")
+    command(other, "Start the next segment", f"Started “{WELCOME}”.")
+    sheet = mine.page.get_by_role("region", name="Run-sheet")
+    table = sheet.get_by_role("table", name=re.compile("Run-sheet as run"))
+    expect(table).to_contain_text("running now")
+    table.focus()
+    expect(table).to_be_focused()
+    other.get_by_label("Extend by (minutes)").fill("5")
+    command(other, "Extend", f"Extended “{WELCOME}” by 5 min.")
+    expect(sheet).to_contain_text("(extended by 5 min)", timeout=LIVE_WITHIN_S * 1000)
+    expect(table).to_be_focused()
+    contexts.assert_no_errors()

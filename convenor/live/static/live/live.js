@@ -109,10 +109,29 @@
       });
   }
   // Server-rendered (escaped) HTML for a region, from a fetch or pushed with an event.
+  // What a control is, told apart from the region's other controls without an id: its tag,
+  // name, value, text or link, and the form it is in (its action and hidden fields).
+  var CONTROLS = "a[href], button, input, select, textarea, summary, [tabindex]";
+  function signature(el) {
+    var form = el.form || el.closest("form");
+    var hidden = form ? Array.prototype.map.call(
+      form.querySelectorAll("input[type=hidden]:not([name=csrfmiddlewaretoken])"),
+      function (input) { return input.name + "=" + input.value; }).join("&") : "";
+    return [el.tagName, el.getAttribute("type"), el.getAttribute("name"), el.getAttribute("value"),
+      el.getAttribute("href"), (el.textContent || "").trim().slice(0, 80),
+      form ? form.getAttribute("action") : "", hidden].join("|");
+  }
+  function alike(region, key) {
+    return Array.prototype.filter.call(region.querySelectorAll(CONTROLS),
+      function (el) { return signature(el) === key; });
+  }
   function show(region, html) {
     var focused = document.activeElement;
-    var focusId = focused && region.contains(focused) ? focused.id : null;
-    var caret = focusId && focused.tagName === "TEXTAREA" ?
+    var inside = focused && focused !== region && region.contains(focused);
+    var focusId = inside ? focused.id : null;
+    var key = inside && !focusId ? signature(focused) : null;
+    var nth = key ? alike(region, key).indexOf(focused) : -1;
+    var caret = inside && focused.tagName === "TEXTAREA" ?
       [focused.selectionStart, focused.selectionEnd] : null;
     var typed = unsaved(region);
     region.innerHTML = html;
@@ -120,6 +139,11 @@
     restore(typed);
     bindNotes();
     var again = focusId ? document.getElementById(focusId) : null;
+    if (!again && key) {
+      // A control without an id (a form's button, a link): the same one in the new content.
+      var same = alike(region, key);
+      again = same[Math.max(0, Math.min(nth, same.length - 1))] || null;
+    }
     if (again) {
       again.focus();
       if (caret && again.tagName === "TEXTAREA") { again.setSelectionRange(caret[0], caret[1]); }
