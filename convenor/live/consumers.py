@@ -1,6 +1,6 @@
 """The live-session WebSocket: events out, heartbeats and facilitator commands in.
 
-Protocol (JSON text frames, at most 16 KiB each):
+Protocol (JSON text frames, at most 128 KiB each: a room's notes can be 80 KB of UTF-8):
 - client `{"type": "hello", "last_seq": N | null}` → server `{"type": "events", "events": [...]}`
   (what was missed after N) or `{"type": "snapshot", "state": {...}}` (N unknown or too old);
   after that every committed event arrives as `{"type": "event", "event": {...}}`, in order;
@@ -40,6 +40,7 @@ next one goes on (see `_layer_receive` and `dispatch`).
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import json
 import logging
@@ -69,7 +70,7 @@ from convenor.live.access import get_live_session_for_member
 from convenor.live.events import dispatch_channel, events_after, group_name, staff_group
 from convenor.live.state import snapshot
 from convenor.programmes.access import Membership
-from convenor.programmes.models import Participant
+from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Session
 
 logger = logging.getLogger(__name__)
@@ -210,7 +211,10 @@ def idle_timeout() -> float:
 
 
 def leave_grace() -> float:
-    return float(getattr(settings, "LIVE_LEAVE_GRACE_SECONDS", 20))
+    """How long someone whose last tab closed keeps their place in a round. live.js tries
+    again at most 30 s apart, so a tab cut off for half a minute is back within about a
+    minute and finds its group as it was."""
+    return float(getattr(settings, "LIVE_LEAVE_GRACE_SECONDS", 60))
 
 
 def _replay(session: Session, last_seq: int | None) -> dict[str, Any]:
@@ -230,10 +234,37 @@ def _connect(session: Session, membership: Membership, channel_name: str) -> Non
     actions.do_connect(session, channel_name, participant=membership.participant, user=user)
 
 
-def _execute(session: Session, membership: Membership, name: str, values: dict[str, Any]) -> str:
+ARCHIVED = "This programme is archived: nothing in it can change."
+
+
+def _fresh(membership: Membership) -> Membership:
+    """`membership` with its programme read again: it may have been archived since the tab
+    connected (and an archived programme is read-only, as `can_edit` says)."""
+    programme = Programme.objects.filter(pk=membership.programme.pk).first()
+    if programme is None:
+        raise commands.CommandError("This programme no longer exists.")
+    return dataclasses.replace(membership, programme=programme)
+
+
+def _execute(session: Session, membership: Membership, name: str, content: dict[str, Any]) -> str:
+    """Check the facilitator may change things (as the form's `for_write` lookup does), then
+    parse and run a command."""
+    membership = _fresh(membership)
+    if not membership.can_edit:
+        raise commands.CommandError(ARCHIVED)
+    values = commands.parse(name, content)
     # The facilitator's user row may not be loaded yet, and loading it is a query: sync side.
     assert membership.facilitation is not None
     return commands.execute(session, membership.facilitation.user, name, values)
+
+
+def _perform(session: Session, membership: Membership, name: str, content: dict[str, Any]) -> str:
+    """An activity action, checked against the programme as it is now (archived or not)."""
+    try:
+        membership = _fresh(membership)
+    except commands.CommandError as error:
+        raise ActivityError(str(error)) from error
+    return perform(session, membership, name, content)
 
 
 class NotesWriter:
@@ -705,8 +736,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.error("Only the programme's facilitators can do this.", ref)
             return
         try:
-            values = commands.parse(name, content)
-            message = await on_db(_execute)(self.session, self.membership, name, values)
+            message = await on_db(_execute)(self.session, self.membership, name, content)
         except commands.CommandError as error:
             await self.error(str(error), ref)
             return
@@ -719,7 +749,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         """A workshop activity's action (see convenor.activities.registry)."""
         assert self.membership is not None and self.session is not None
         try:
-            message = await on_db(perform)(self.session, self.membership, name, content)
+            message = await on_db(_perform)(self.session, self.membership, name, content)
         except ActivityError as error:
             await self.error(str(error), ref)
             return

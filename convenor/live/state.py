@@ -31,11 +31,16 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def runsheet_state(session: Session) -> dict[str, Any]:
+def runsheet_state(session: Session, now: datetime | None = None) -> dict[str, Any]:
     """Each segment with its status and actual or planned times.
 
     Pending segments are planned back to back from the running segment's planned end (or the
-    last end, or the session's start), so an overrun or an extension re-times what follows.
+    last end, or the session's start), so an extension or an early end re-times what follows.
+
+    The state in events and snapshots depends on stored times alone (`now` None), so replaying
+    the log gives the same state whenever it is done. A page rendering the state passes `now`:
+    then nothing pending is planned before `now`, so a segment running past its planned end
+    (an overrun) pushes back everything after it, minute by minute, without an event.
     """
     segments = list(session.segments.order_by("position", "created_at"))
     runs = {
@@ -54,6 +59,8 @@ def runsheet_state(session: Session) -> dict[str, Any]:
     else:
         ends = [run.ended_at for run in runs.values() if run.ended_at is not None]
         cursor = max(ends) if ends else session.starts_at
+    if now is not None:
+        cursor = max(cursor, now)
 
     items: list[dict[str, Any]] = []
     for segment in segments:

@@ -43,10 +43,15 @@ from convenor.workshops.models import ROOM_PLACEHOLDER, Session
 
 @dataclass(frozen=True)
 class Place:
-    """Where a group meets: a video room, a table, or both (hybrid)."""
+    """Where a group meets: a video room, a table, or both (hybrid).
+
+    `ask_facilitator`: some of the group join online but the session has no video-room link,
+    so the page says their facilitator will tell them where to meet.
+    """
 
     video_url: str
     table: int | None
+    ask_facilitator: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,25 +78,37 @@ class GroupView:
 
 
 def place_of(session: Session, number: int, token: str) -> Place:
+    """In person: the table. Online: the group's video room, or (with no video-room link set
+    for the session) no place at all, only that the facilitator will say. Hybrid: the table
+    and the video room (or the facilitator's word, for those online, without a link)."""
     video = ""
-    if session.video_url_template and session.format != Session.Format.IN_PERSON:
+    online = session.format != Session.Format.IN_PERSON
+    if session.video_url_template and online:
         video = session.video_url_template.replace(ROOM_PLACEHOLDER, f"convenor-{token}")
-    table = number if session.format != Session.Format.ONLINE or not video else None
-    return Place(video_url=video, table=table)
+    table = number if session.format != Session.Format.ONLINE else None
+    return Place(video_url=video, table=table, ask_facilitator=online and not video)
 
 
-def sheet_of(session: Session) -> dict[str, Any]:
-    """The run-sheet state with datetimes (for the templates) and the current and next items."""
-    state = runsheet_state(session)
+def sheet_of(session: Session, now: datetime | None = None) -> dict[str, Any]:
+    """The run-sheet state with datetimes (for the templates) and the current and next items,
+    as of `now` (default: the present): what is pending is planned from no earlier than `now`,
+    and a segment running past its planned end says so (`overrun`, `over_minutes`)."""
+    now = now if now is not None else timezone.now()
+    state = runsheet_state(session, now=now)
     for item in state["segments"]:
         for key in ("starts_at", "ends_at"):
             item[key] = datetime.fromisoformat(item[key]) if item[key] else None
     by_id = {item["id"]: item for item in state["segments"]}
-    state["current_item"] = by_id.get(state["current"] or "")
+    current = state["current_item"] = by_id.get(state["current"] or "")
     state["next_item"] = by_id.get(state["next"] or "")
-    if state["current_item"] is not None:
+    state["overrun"] = False
+    state["over_minutes"] = 0
+    if current is not None:
         segment = session.segments.filter(pk=state["current"]).first()
         state["current_prompts"] = segment.prompts if segment is not None else ""
+        if current["ends_at"] is not None and now > current["ends_at"]:
+            state["overrun"] = True
+            state["over_minutes"] = int((now - current["ends_at"]).total_seconds() // 60)
     return state
 
 

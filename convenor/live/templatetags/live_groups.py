@@ -11,7 +11,7 @@ from typing import Any
 
 from django import template
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -44,8 +44,10 @@ def group_people(group: Any, nobody: str) -> SafeString:
 
 
 @register.simple_tag
-def meeting_place(place: Any) -> SafeString:
-    """Where a group meets (a Place): the video room's link, the table, or both."""
+def meeting_place(place: Any, facilitator: bool = False) -> SafeString:
+    """Where a group meets (a Place): the video room's link, the table, or both; without a
+    video room for those online, that their facilitator will tell them where to meet (or, on
+    the `facilitator`'s console, that they should)."""
     parts = []
     if place.video_url:
         parts.append(
@@ -58,4 +60,22 @@ def meeting_place(place: Any) -> SafeString:
         )
     if place.table:
         parts.append(format_html('<span class="live-table">Table {}</span>', place.table))
+    if place.ask_facilitator:
+        parts.append(
+            format_html(
+                '{}<span class="live-place-note">{}</span>',
+                mark_safe("<br>") if parts else "",
+                _ask_facilitator(bool(place.table), facilitator),
+            )
+        )
     return format_html_join("\n", "{}", ((part,) for part in parts))
+
+
+def _ask_facilitator(table: bool, facilitator: bool) -> str:
+    if facilitator:
+        if table:
+            return "No video-room link is set: tell anyone joining online where to meet."
+        return "No video-room link is set: tell this group where to meet."
+    if table:
+        return "If you are joining online, your facilitator will tell you where to meet."
+    return "Your facilitator will tell you where to meet."
