@@ -272,9 +272,10 @@ def _new_group(round_: Round, number: int) -> RoomGroup:
     )
 
 
-def _save_grouping(round_: Round, grouping: Grouping) -> None:
+def _save_grouping(round_: Round, grouping: Grouping, vacated: int | None = None) -> None:
     """Store `grouping` as the round's groups, keeping numbers (and rooms) where people stay,
-    and emit the groups that changed."""
+    and emit the groups that changed. A new group overlapping two old ones equally keeps the
+    number of the one that is not `vacated` (the leaver's, whose last member moved out)."""
     old, old_waiting = _current_grouping(round_)
     used: set[int] = set()
     new: dict[int, set[str]] = {}
@@ -282,10 +283,12 @@ def _save_grouping(round_: Round, grouping: Grouping) -> None:
     for members in grouping.groups:
         wanted = set(members)
         overlap = sorted(
-            (len(wanted & old[n]), -n) for n in old if n not in used and wanted & old[n]
+            (len(wanted & old[n]), n != vacated, -n)
+            for n in old
+            if n not in used and wanted & old[n]
         )
         if overlap:
-            number = -overlap[-1][1]
+            number = -overlap[-1][2]
             used.add(number)
             new[number] = wanted
         else:
@@ -361,7 +364,10 @@ def do_start_round(
     """Group everyone present with the programme's whole history of rounds behind them.
 
     Breakouts may ask for a number of `rooms` instead of a `size` (then `size` is ignored and
-    the group size that makes exactly that many rooms is used), and one prompt per room.
+    the group size that makes exactly that many rooms is used), and one prompt per room. No
+    breakout room holds more than 8: a `size` that would make larger rooms (e.g. 10 people in
+    eights) makes more, smaller rooms instead; a number of `rooms` that would need larger rooms
+    is refused, saying how many rooms to ask for.
     """
     _ensure_open(session)
     if kind not in ROUND_SIZES:
@@ -399,6 +405,8 @@ def do_start_round(
             raise ValidationError("At least two participants must be here to start a round.")
         if rooms is not None:
             size = _size_for_rooms(len(people), rooms, low, high)
+        elif kind == Round.Kind.BREAKOUT:
+            size = _breakout_size(len(people), size, low, high)
         running = _running(session)
         segment = running.segment if running is not None else None
         if prompts is None:
@@ -448,21 +456,66 @@ def do_start_round(
     return round_
 
 
-def _size_for_rooms(people: int, rooms: int, low: int, high: int) -> int:
-    """The group size (low..high) with which the engine makes exactly `rooms` groups."""
+def _room_counts(people: int, low: int, high: int) -> dict[int, list[int]]:
+    """Each number of rooms the engine can make for `people` with a group size of low..high
+    with no room above `high`, and the sizes that make it (smallest first)."""
+    counts: dict[int, list[int]] = {}
     for size in range(low, high + 1):
-        if len(group_sizes(people, size)) == rooms:
-            return size
+        sizes = group_sizes(people, size)
+        if sizes and max(sizes) <= high:
+            counts.setdefault(len(sizes), []).append(size)
+    return counts
+
+
+def _size_for_rooms(people: int, rooms: int, low: int, high: int) -> int:
+    """The group size (low..high) with which the engine makes exactly `rooms` groups, none of
+    more than `high` people; else a ValidationError saying which numbers of rooms would do."""
+    counts = _room_counts(people, low, high)
+    if rooms in counts:
+        return counts[rooms][0]
+    fewest, most = min(counts), max(counts)
+    asked = f"The {people} people here cannot make {rooms} room{'s' if rooms != 1 else ''}"
+    if rooms < fewest:
+        raise ValidationError(
+            f"{asked}: a room holds at most {high} people. Ask for at least {fewest} rooms."
+        )
+    if rooms > most:
+        raise ValidationError(
+            f"{asked} of {low} to {high} people. Ask for at most {most} "
+            f"room{'s' if most != 1 else ''}, or choose a group size."
+        )
+    below = max(n for n in counts if n < rooms)
+    above = min(n for n in counts if n > rooms)
     raise ValidationError(
-        f"The {people} people here cannot make {rooms} room{'s' if rooms != 1 else ''} of "
-        f"{low} to {high} people; choose another number of rooms or a group size."
+        f"{asked} of {low} to {high} people that differ by at most one. Ask for {below} or "
+        f"{above} rooms, or choose a group size."
     )
+
+
+def _breakout_size(people: int, size: int, low: int, high: int) -> int:
+    """The group size to match with: `size` unless it would make a room of more than `high`
+    (the engine makes groups of size or size + 1, e.g. 10 people in eights are one room of
+    10); then the largest size giving the fewest rooms of at most `high`."""
+    sizes = group_sizes(people, size)
+    if not sizes or max(sizes) <= high:
+        return size
+    counts = _room_counts(people, low, high)
+    return max(counts[min(counts)])
+
+
+def _room_cap(round_: Round) -> int | None:
+    """The most people one group may hold: breakout rooms hold at most 8; coffee groups are
+    left to the engine (pairs and threes)."""
+    return ROUND_SIZES[Round.Kind.BREAKOUT][1] if round_.kind == Round.Kind.BREAKOUT else None
 
 
 def do_add_latecomer(round_: Round, participant: Participant) -> bool:
     """Place someone who arrived during the round without moving anyone else.
 
-    Returns False (and changes nothing) when they are already in the round.
+    In a breakout they join a room with space and never make one larger than 8. When every
+    room is full they wait (on the round's waiting list, which the facilitator sees) rather
+    than sit alone in a new room; the next person who finds every room full opens a new room
+    with them. Returns False (and changes nothing) when they are already in the round.
     """
     if participant.programme_id != round_.session.programme_id:
         raise ValidationError("This person is not in this programme.")
@@ -473,28 +526,41 @@ def do_add_latecomer(round_: Round, participant: Participant) -> bool:
         people = _round_people(round_, participant)
         groups, waiting = _current_grouping(round_)
         grouping = add_person(
-            _problem(round_, people), _as_grouping(groups, waiting), str(participant.pk)
+            _problem(round_, people),
+            _as_grouping(groups, waiting),
+            str(participant.pk),
+            most=_room_cap(round_),
         )
         _save_grouping(round_, grouping)
     return True
 
 
 def do_remove_participant(round_: Round, participant: Participant, actor: User | None) -> None:
-    """Take someone out of the round (they left); a partner left alone is re-homed."""
+    """Take someone out of the round (they left); a partner left alone is re-homed.
+
+    Coffee trial: partners left too few are re-homed by the engine's rule. Breakout: a room
+    that still holds two or more people stays together (same number, notes and video room;
+    someone waiting takes the freed place); only a person left alone moves, into the smallest
+    room with space (never above 8), else waits. Their old room's notes stay with the round
+    and room number.
+    """
     with transaction.atomic():
         round_ = _locked_open_round(round_)
         if not _in_round(round_, participant):
             raise ValidationError(f"{participant.display_name} is not in this round.")
         groups, waiting = _current_grouping(round_)
+        pid = str(participant.pk)
         try:
             grouping = remove_person(
                 _problem(round_, _round_people(round_)),
                 _as_grouping(groups, waiting),
-                str(participant.pk),
+                pid,
+                most=_room_cap(round_),
             )
         except MatchingError as error:
             raise ValidationError(str(error)) from error
-        _save_grouping(round_, grouping)
+        vacated = next((n for n, members in groups.items() if pid in members), None)
+        _save_grouping(round_, grouping, vacated=vacated)
 
 
 def do_swap(round_: Round, a: Participant, b: Participant, actor: User | None) -> None:
@@ -624,7 +690,10 @@ def do_move(round_: Round, participant: Participant, number: int, actor: User | 
             raise ValidationError(f"{participant.display_name} is not in this round.")
         high = ROUND_SIZES[Round.Kind.BREAKOUT][1]
         if len(groups[number]) >= high:
-            raise ValidationError(f"Room {number} already has {high} people.")
+            raise ValidationError(
+                f"Room {number} already has {high} people, the most a room can hold. "
+                "Choose a room with fewer people."
+            )
         # Written directly rather than through _save_grouping, whose matching of old to new
         # groups by overlap could renumber a small room; room numbers name the notes.
         origin = next((n for n, members in groups.items() if pid in members), None)

@@ -9,7 +9,9 @@ from ._search import padded
 from .types import Grouping, MatchingError, PersonId, Problem
 
 
-def add_person(problem: Problem, grouping: Grouping, person_id: PersonId) -> Grouping:
+def add_person(
+    problem: Problem, grouping: Grouping, person_id: PersonId, *, most: int | None = None
+) -> Grouping:
     """Place a latecomer (present in `problem.people`) without moving anyone already placed.
 
     In order of preference: with people waiting in `unmatched` when together they make a full
@@ -19,6 +21,10 @@ def add_person(problem: Problem, grouping: Grouping, person_id: PersonId) -> Gro
     follows the engine's priorities: never with someone they avoid, then fewest and oldest
     repeats, mixing, wants, and the seed breaks ties. Groups keep their order; a new group
     comes last.
+
+    `most` caps every group (breakout rooms): no group is joined once it has `most` members.
+    When every group is full, the latecomer opens a new group with whoever is waiting (so two
+    people waiting for a place talk together rather than wait), else waits in `unmatched`.
     """
     model = build(problem)
     groups, waiting = _indices(model, grouping)
@@ -27,20 +33,24 @@ def add_person(problem: Problem, grouping: Grouping, person_id: PersonId) -> Gro
     x = model.index[person_id]
     if any(x in g for g in groups) or x in waiting:
         raise MatchingError(f"{person_id!r} is already placed in this grouping")
+    _check_most(most)
+    full = model.size if most is None else min(model.size, most)
     rng = rng_for(problem.seed, 1, x)
-    team = _pick_team(model, [x], waiting, model.size, rng)
+    team = _pick_team(model, [x], waiting, full, rng)
     if team is not None:
         groups.append(team)
         waiting = [w for w in waiting if w not in team]
         return _to_grouping(model, groups, waiting)
-    target = _best_group(model, x, groups, range(len(groups)), room_only=True, rng=rng)
+    roomy = model.size if most is None else min(model.size, most - 1)
+    target = _best_group(model, x, groups, range(len(groups)), limit=roomy, rng=rng)
     if target is None:
-        target = _best_group(model, x, groups, range(len(groups)), room_only=False, rng=rng)
+        fuller = None if most is None else most - 1
+        target = _best_group(model, x, groups, range(len(groups)), limit=fuller, rng=rng)
     if target is not None:
         groups[target].append(x)
         return _to_grouping(model, groups, waiting)
-    if not groups:
-        team = _pick_team(model, [x], waiting, min(model.size, len(waiting) + 1), rng, at_least=2)
+    if not groups or most is not None:
+        team = _pick_team(model, [x], waiting, min(full, len(waiting) + 1), rng, at_least=2)
         if team is not None:
             groups.append(team)
             waiting = [w for w in waiting if w not in team]
@@ -48,7 +58,9 @@ def add_person(problem: Problem, grouping: Grouping, person_id: PersonId) -> Gro
     return _to_grouping(model, groups, [*waiting, x])
 
 
-def remove_person(problem: Problem, grouping: Grouping, person_id: PersonId) -> Grouping:
+def remove_person(
+    problem: Problem, grouping: Grouping, person_id: PersonId, *, most: int | None = None
+) -> Grouping:
     """Take out someone who left and re-home their partner(s) if their group is now too small.
 
     A group left with fewer than size members is first topped up from `unmatched`; failing that,
@@ -56,7 +68,15 @@ def remove_person(problem: Problem, grouping: Grouping, person_id: PersonId) -> 
     avoid); if not all of them can, they stay together as a smaller group (or, alone, join the
     best fuller group, or wait in `unmatched`). Nobody else moves. `problem.people` may or may
     not still list the leaver.
+
+    With `most` (breakout rooms, which hold at most `most` people and keep their members
+    together): a group still holding two or more people stays as it is, taking the best
+    compatible waiting person into the freed place if anyone waits. Only someone left alone
+    moves: into the smallest group with fewer than `most` members that holds nobody they avoid
+    (the cheapest of those, then the seed); failing that, with whoever is waiting; else they
+    wait in `unmatched`.
     """
+    _check_most(most)
     model = build(problem)
     where = [i for i, g in enumerate(grouping.groups) if person_id in g]
     if not where and person_id not in grouping.unmatched:
@@ -73,6 +93,8 @@ def remove_person(problem: Problem, grouping: Grouping, person_id: PersonId) -> 
     rest = groups[gi]
     if not rest:
         return _to_grouping(model, [g for g in groups if g], waiting)
+    if most is not None:
+        return _remove_from_room(model, problem.seed, groups, waiting, gi, most)
     if len(rest) >= model.size:
         return _to_grouping(model, groups, waiting)
     rng = rng_for(problem.seed, 2, len(rest))
@@ -84,7 +106,7 @@ def remove_person(problem: Problem, grouping: Grouping, person_id: PersonId) -> 
     moves: list[tuple[int, int]] = []
     sizes = {i: len(groups[i]) for i in others}
     for member in rest:
-        placed = _best_group(model, member, groups, others, room_only=True, rng=rng, sizes=sizes)
+        placed = _best_group(model, member, groups, others, limit=model.size, rng=rng, sizes=sizes)
         if placed is None:
             break
         moves.append((member, placed))
@@ -95,13 +117,56 @@ def remove_person(problem: Problem, grouping: Grouping, person_id: PersonId) -> 
         groups[gi] = []
     elif len(rest) == 1:
         member = rest[0]
-        fuller = _best_group(model, member, groups, others, room_only=False, rng=rng)
+        fuller = _best_group(model, member, groups, others, limit=None, rng=rng)
         if fuller is None:
             waiting.append(member)
         else:
             groups[fuller].append(member)
         groups[gi] = []
     return _to_grouping(model, [g for g in groups if g], waiting)
+
+
+def _remove_from_room(
+    model: Model,
+    seed: int,
+    groups: list[list[int]],
+    waiting: list[int],
+    gi: int,
+    most: int,
+) -> Grouping:
+    """`remove_person` with `most`: group `gi` has lost a member (see there)."""
+    rest = groups[gi]
+    rng = rng_for(seed, 3, len(rest))
+    if len(rest) >= 2:
+        if waiting and len(rest) < most:
+            team = _pick_team(model, rest, waiting, len(rest) + 1, rng, at_least=len(rest))
+            if team is not None:
+                groups[gi] = team
+                waiting = [w for w in waiting if w not in team]
+        return _to_grouping(model, groups, waiting)
+    (member,) = rest
+    others = [i for i in range(len(groups)) if i != gi]
+    target = _best_group(
+        model, member, groups, others, limit=most - 1, rng=rng, smallest_first=True
+    )
+    if target is not None:
+        groups[target].append(member)
+        groups[gi] = []
+    else:
+        full = min(model.size, most, len(waiting) + 1)
+        team = _pick_team(model, rest, waiting, full, rng, at_least=2)
+        if team is not None:
+            groups[gi] = team
+            waiting = [w for w in waiting if w not in team]
+        else:
+            groups[gi] = []
+            waiting.append(member)
+    return _to_grouping(model, [g for g in groups if g], waiting)
+
+
+def _check_most(most: int | None) -> None:
+    if most is not None and (isinstance(most, bool) or most < 2):
+        raise MatchingError(f"the most people a group may hold must be at least 2, got {most!r}")
 
 
 def _indices(model: Model, grouping: Grouping) -> tuple[list[list[int]], list[int]]:
@@ -137,18 +202,21 @@ def _best_group(
     groups: list[list[int]],
     choices: range | list[int],
     *,
-    room_only: bool,
+    limit: int | None,
     rng: np.random.Generator,
     sizes: dict[int, int] | None = None,
+    smallest_first: bool = False,
 ) -> int | None:
-    """Index of the cheapest avoid-free group among `choices` (with room, if asked); ties random."""
+    """Index of the cheapest avoid-free group among `choices` with at most `limit` members (None:
+    any number); ties random. With `smallest_first`, the smallest such group, cheapest of those.
+    """
     picks = np.asarray(list(choices), dtype=np.int64)
     if sizes is not None:
         size = np.asarray([sizes[int(i)] for i in picks], dtype=np.int64)
     else:
         size = np.asarray([len(groups[int(i)]) for i in picks], dtype=np.int64)
-    if room_only:
-        picks, size = picks[size <= model.size], size[size <= model.size]
+    if limit is not None:
+        picks, size = picks[size <= limit], size[size <= limit]
     if picks.size == 0:
         return None
     # All candidate groups at once, as a padded grid (index n costs nothing).
@@ -159,7 +227,8 @@ def _best_group(
         return None
     cost = model.cost(who, grid).sum(axis=1)[ok]
     ties = rng.random(cost.size)
-    return int(picks[ok][np.lexsort((ties, cost))[0]])
+    keys = (ties, cost, size[ok]) if smallest_first else (ties, cost)
+    return int(picks[ok][np.lexsort(keys)[0]])
 
 
 def _pick_team(

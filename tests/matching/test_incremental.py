@@ -225,3 +225,132 @@ def test_live_changes_move_nobody_else(
         new_pairs = pairs_of(after) - pairs_of(grouping)
         assert not new_pairs & {frozenset(a) for a in avoid}
         grouping = after
+
+
+# --- Rooms that stay together (breakout): `most` caps every group -------------------------
+
+ROOMS = (
+    ("p0", "p1", "p2", "p3"),
+    ("p4", "p5", "p6", "p7"),
+    ("p8", "p9", "p10"),
+)
+
+
+def test_a_room_losing_one_of_four_keeps_its_three_in_place() -> None:
+    before = Grouping(groups=ROOMS)
+    after = remove_person(Problem(people(11, orgs=11), size=4), before, "p0", most=8)
+    assert after.groups == (("p1", "p2", "p3"), *ROOMS[1:])
+    assert after.unmatched == ()
+    # The coffee-trial rule (no `most`) would have dispersed them: unchanged.
+    old = remove_person(Problem(people(11, orgs=11), size=4), before, "p0")
+    assert ("p1", "p2", "p3") not in old.groups
+
+
+def test_a_room_of_two_stays_together_and_a_room_of_two_losing_one_rehomes_the_last() -> None:
+    crowd = people(9, orgs=9)
+    before = Grouping(groups=(("p0", "p1", "p2"), ("p3", "p4", "p5", "p6"), ("p7", "p8")))
+    pair = remove_person(Problem(crowd, size=3), before, "p2", most=8)
+    assert pair.groups == (("p0", "p1"), *before.groups[1:])
+    alone = remove_person(Problem(crowd, size=3), pair, "p0", most=8)
+    # The smallest room with space takes the last person (p7's pair, not the four).
+    assert alone.groups == (("p3", "p4", "p5", "p6"), ("p7", "p8", "p1"))
+
+
+def test_a_lone_person_never_joins_a_full_room_or_someone_they_avoid() -> None:
+    crowd = people(19, orgs=19)
+    full = tuple(f"p{i}" for i in range(8))
+    seven = tuple(f"p{i}" for i in range(8, 15))
+    before = Grouping(groups=(full, seven, ("p18", "p15"), ("p16", "p17")))
+    problem = Problem(crowd, size=4, avoid=[("p15", "p17")])
+    after = remove_person(problem, before, "p16", most=8)
+    # p17 avoids p15 (in the pair): the seven is the only room with space.
+    assert after.groups == (full, (*seven, "p17"), ("p18", "p15"))
+    assert max(len(g) for g in after.groups) <= 8
+
+
+def test_a_lone_person_waits_when_every_room_is_full_or_pairs_with_someone_waiting() -> None:
+    crowd = people(19, orgs=19)
+    a = tuple(f"p{i}" for i in range(8))
+    b = tuple(f"p{i}" for i in range(8, 16))
+    before = Grouping(groups=(a, b, ("p16", "p17")))
+    after = remove_person(Problem(crowd, size=8), before, "p16", most=8)
+    assert after == Grouping(groups=(a, b), unmatched=("p17",))
+    waiting = Grouping(groups=(a, b, ("p16", "p17")), unmatched=("p18",))
+    after = remove_person(Problem(crowd, size=8), waiting, "p16", most=8)
+    assert after == Grouping(groups=(a, b, ("p17", "p18")))
+
+
+def test_someone_waiting_takes_a_freed_place() -> None:
+    crowd = people(17, orgs=17)
+    a = tuple(f"p{i}" for i in range(8))
+    b = tuple(f"p{i}" for i in range(8, 16))
+    after = remove_person(
+        Problem(crowd, size=8), Grouping(groups=(a, b), unmatched=("p16",)), "p0", most=8
+    )
+    assert after == Grouping(groups=((*a[1:], "p16"), b))
+
+
+def test_latecomers_never_fill_a_room_past_most() -> None:
+    crowd = people(20, orgs=20)
+    a = tuple(f"p{i}" for i in range(8))
+    b = tuple(f"p{i}" for i in range(8, 16))
+    problem = Problem(crowd, size=8)
+    # Without a cap a group of `size` is joined (making 9); with one, the latecomer waits.
+    assert max(len(g) for g in add_person(problem, Grouping(groups=(a, b)), "p16").groups) == 9
+    first = add_person(problem, Grouping(groups=(a, b)), "p16", most=8)
+    assert first == Grouping(groups=(a, b), unmatched=("p16",))
+    second = add_person(problem, first, "p17", most=8)
+    assert second == Grouping(groups=(a, b, ("p17", "p16")))
+    third = add_person(problem, second, "p18", most=8)
+    assert third == Grouping(groups=(a, b, ("p17", "p16", "p18")))
+    # A room of seven in a round of size 4 is still joined (it has space), up to 8.
+    seven = Grouping(groups=(a[:7], b))
+    assert add_person(Problem(crowd, size=4), seven, "p16", most=8).groups[0] == (*a[:7], "p16")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(2, 30),
+    size=st.integers(3, 8),
+    ops=st.lists(st.tuples(st.booleans(), st.integers(0, 40)), max_size=10),
+    seed=st.integers(0, 100),
+)
+def test_rooms_stay_together_and_never_pass_most(
+    n: int, size: int, ops: list[tuple[bool, int]], seed: int
+) -> None:
+    everyone = people(40, orgs=5)
+    problem = Problem(everyone, size=size, seed=seed)
+    grouping = match(Problem(everyone[:n], size=size, seed=seed))
+    grouping = Grouping(groups=tuple(g for g in grouping.groups if len(g) <= 8))
+    for arriving, k in ops:
+        present = set(placed(grouping))
+        if arriving:
+            pid = f"p{k % 40}"
+            if pid in present:
+                continue
+            after = add_person(problem, grouping, pid, most=8)
+            involved = {pid}
+        else:
+            if not present:
+                continue
+            pid = sorted(present)[k % len(present)]
+            after = remove_person(problem, grouping, pid, most=8)
+            home = next((g for g in grouping.groups if pid in g), ())
+            involved = {pid} if len(home) > 2 else set(home)
+            present.discard(pid)
+            # Every room that kept two or more people kept them all together.
+            for g in grouping.groups:
+                rest = set(g) - {pid}
+                if len(rest) >= 2:
+                    assert any(rest <= set(h) for h in after.groups)
+        _untouched(grouping, after, involved)
+        assert max((len(g) for g in after.groups), default=0) <= 8
+        assert sorted(placed(after)) == sorted(present | {pid} if arriving else present)
+        grouping = after
+
+
+def test_most_must_allow_a_pair() -> None:
+    with pytest.raises(MatchingError, match="at least 2"):
+        add_person(Problem(people(3)), Grouping(groups=(("p0", "p1"),)), "p2", most=1)
+    with pytest.raises(MatchingError, match="at least 2"):
+        remove_person(Problem(people(3)), Grouping(groups=(("p0", "p1"),)), "p0", most=0)
