@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
 
 from convenor.live import actions
 from convenor.live.events import current_seq, events_after
@@ -17,6 +19,18 @@ from convenor.live.state import apply_event, snapshot
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Session
+from tests.web.conftest import login_participant
+
+
+def part(name: str, session: Session) -> str:
+    return reverse(f"live:{name}", args=[session.programme_id, session.pk])
+
+
+def facilitator_client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
 
 ORGANISATIONS = ["County Council", "NHS Trust", "Food Bank", "Active Partnership", "GP Group"]
 
@@ -171,6 +185,12 @@ def test_latecomers_wait_when_every_room_has_8_then_open_a_room_together(
     late, later, latest = crowd[16:]
     consistent(session, lambda: actions.do_connect(session, "test.late", participant=late))
     assert rooms(round_) == full and waiting(round_) == {late}
+    # They are told why they wait, in a breakout's words; the console says who waits for space.
+    programme_actions.agree_ground_rules(late)
+    page = login_participant(Client(), late).get(part("round_part", session)).content.decode()
+    assert "Every room is full just now" in page and "partner" not in page
+    console = facilitator_client_for(facilitator).get(part("round_part", session))
+    assert "Waiting for a room with space: Person 16" in console.content.decode()
     consistent(session, lambda: actions.do_connect(session, "test.later", participant=later))
     now = rooms(round_)
     new = next(n for n in now if n not in full)
