@@ -56,6 +56,9 @@ MAX_PROMPT_CHARS = 5000
 MAX_ROOMS = 200
 MAX_MESSAGE_CHARS = 500
 MAX_CLOSE_SECONDS = 600
+# The shortest warning before the rooms close: people see the countdown, and their pages send
+# what they typed last (see convenor.live.notes.CLOSING_GRACE).
+MIN_CLOSE_SECONDS = 10
 DEFAULT_PROMPTS = (
     "What brought you to this work, and what keeps you in it?\n"
     "What is one thing your organisation finds hard that the others might not see?\n"
@@ -722,8 +725,11 @@ def do_move(round_: Round, participant: Participant, number: int, actor: User | 
 
 def do_close_rooms(round_: Round, actor: User | None, seconds: int = 60) -> Round:
     """Close the rooms after a warning of `seconds`; from then on their notes are read-only."""
-    if isinstance(seconds, bool) or not 0 <= seconds <= MAX_CLOSE_SECONDS:
-        raise ValidationError(f"Give 0 to {MAX_CLOSE_SECONDS} seconds of warning.")
+    if isinstance(seconds, bool) or not MIN_CLOSE_SECONDS <= seconds <= MAX_CLOSE_SECONDS:
+        raise ValidationError(
+            f"Give {MIN_CLOSE_SECONDS} to {MAX_CLOSE_SECONDS} seconds of warning, so people "
+            "can finish their notes."
+        )
     with transaction.atomic():
         round_ = _locked_breakout(round_)
         if round_.closes_at is not None:

@@ -203,5 +203,5 @@ def _execute(session: Session, actor: User, name: str, values: dict[str, Any]) -
     if name == "close_rooms":
         seconds = values.get("seconds", 60)
         actions.do_close_rooms(_round(session), actor, seconds)
-        return f"The rooms close in {seconds} s." if seconds else "Closed the rooms."
+        return f"The rooms close in {seconds} s."
     raise CommandError(f"Unknown command “{name}”.")

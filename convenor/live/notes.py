@@ -22,6 +22,7 @@ people typing at once cost a few transactions, not 500.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -40,6 +41,11 @@ MAX_SID_CHARS = 64
 # saves; bounded in characters too, since one splice can be a whole pasted text.
 KEEP_SAVES = 64
 KEEP_CHARS = 60000
+# Saves are still taken for a short while after the rooms' closing time: a page sends what was
+# typed in the last moments as the countdown runs out, and that save (or its retry after a
+# dropped connection) reaches the server a little after the deadline. The pages show the notes
+# read-only from the closing time on; this only keeps the last words typed before it.
+CLOSING_GRACE = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,9 @@ def _closed(round_: Round | None) -> str | None:
         return "This round has ended."
     if round_.kind != Round.Kind.BREAKOUT:
         return "Only breakout rooms have shared notes."
-    if round_.rooms_closed():
+    if round_.session.programme.archived_at is not None:
+        return "This programme is archived: nothing in it can change."
+    if round_.rooms_closed(timezone.now() - CLOSING_GRACE):
         return "The rooms have closed, so the notes can no longer change."
     return None
 
@@ -212,7 +220,12 @@ def save_all(saves: list[Save]) -> list[Outcome]:
         group_ids = {save.group_id for _, save, _ in valid}
         # Plain rows, and each round once (a room's round is one of very few).
         rows = RoomGroup.objects.filter(pk__in=group_ids).values_list("pk", "round_id", "number")
-        rounds = {r.pk: r for r in Round.objects.filter(pk__in={row[1] for row in rows})}
+        rounds = {
+            r.pk: r
+            for r in Round.objects.filter(pk__in={row[1] for row in rows}).select_related(
+                "session__programme"
+            )
+        }
         groups = {pk: _Room(pk, rounds[round_id], number) for pk, round_id, number in rows}
         members = set(
             GroupMember.objects.filter(group_id__in=group_ids).values_list(

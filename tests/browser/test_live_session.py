@@ -57,7 +57,7 @@ ROOM_PROMPTS = [
     "What do you face at work that nobody fully understands?",
     "Where have you seen partners agree on a purpose, and what helped?",
 ]
-CLOSE_WARNING_S = 4
+CLOSE_WARNING_S = 10
 # The console's defaults for a coffee-trial round and for breakout rooms.
 ROUND_MINUTES = 15
 BREAKOUT_MINUTES = 20

@@ -233,7 +233,8 @@ async def test_room_commands_run_for_facilitators_and_not_for_participants(
         ({"type": "message_rooms", "message": "x" * 501}, "too long"),
         ({"type": "move", "participant": str(six[0].pk), "room": 99}, "no room 99"),
         ({"type": "move", "participant": str(six[0].pk), "room": "1"}, "whole number"),
-        ({"type": "close_rooms", "seconds": 601}, "0 to 600"),
+        ({"type": "close_rooms", "seconds": 601}, "10 to 600"),
+        ({"type": "close_rooms", "seconds": 9}, "10 to 600"),
         ({"type": "close_rooms", "seconds": 5, "extra": 1}, "Unexpected field"),
     ]:
         reply = await reply_to(rooms.console, message)

@@ -353,8 +353,9 @@ def test_closing_counts_down_then_the_notes_are_read_only_and_kept(
 ) -> None:
     room = room_of(breakout, people[0])
     actions.do_save_notes(room, people[0], "Draft", 0)
-    with pytest.raises(ValidationError, match="0 to 600 seconds"):
-        actions.do_close_rooms(breakout, facilitator, 601)
+    for seconds in (601, 9, 0):
+        with pytest.raises(ValidationError, match="10 to 600 seconds"):
+            actions.do_close_rooms(breakout, facilitator, seconds)
     written = consistent(session, lambda: actions.do_close_rooms(breakout, facilitator, 60))
     closes_at = Round.objects.get(pk=breakout.pk).closes_at
     assert closes_at is not None and closes_at > timezone.now() + timedelta(seconds=50)
@@ -364,7 +365,8 @@ def test_closing_counts_down_then_the_notes_are_read_only_and_kept(
     # During the countdown people can still write.
     actions.do_save_notes(room, people[0], "Draft, finished", 1)
     # The countdown runs out.
-    Round.objects.filter(pk=breakout.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    # The countdown ran out longer ago than the grace for the last saves in flight.
+    Round.objects.filter(pk=breakout.pk).update(closes_at=timezone.now() - timedelta(seconds=11))
     seq = current_seq(session)
     with pytest.raises(ValidationError, match="rooms have closed"):
         actions.do_save_notes(room, people[0], "Too late", 2)
@@ -474,11 +476,12 @@ def test_breakout_commands_by_form(
     )
     assert room_of(round_, people[0]) == target
     response = facilitator_client.post(
-        command, {"command": "close_rooms", "seconds": "0"}, follow=True
+        command, {"command": "close_rooms", "seconds": "10"}, follow=True
     )
-    assert "Closed the rooms." in response.content.decode()
+    assert "The rooms close in 10 s." in response.content.decode()
     round_.refresh_from_db()
-    assert round_.message == "Hi all" and round_.rooms_closed()
+    assert round_.message == "Hi all" and not round_.rooms_closed()
+    assert round_.rooms_closed(timezone.now() + timedelta(seconds=11))
 
 
 def test_notes_over_http_json_and_form(
@@ -564,7 +567,8 @@ def test_plenary_lists_closed_rooms_notes_for_everyone_in_the_session(
     target = url("plenary", session)
     before = client_for(outside).get(target).content.decode()
     assert "three" not in before, "open rooms' notes stay in the room"
-    actions.do_close_rooms(breakout, facilitator, 0)
+    actions.do_close_rooms(breakout, facilitator, 10)
+    Round.objects.filter(pk=breakout.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
     room_part = client_for(people[0]).get(url("round_part", session)).content.decode()
     assert "The rooms have closed" in room_part
     assert " readonly>" in room_part and "Save notes" not in room_part
@@ -727,3 +731,82 @@ def test_facilitators_get_a_batchs_room_events_in_few_channel_messages() -> None
     assert [n["seq"] for b in bundles for n in b["events"]] == list(range(2, 9))
     huge = [dict(notices[0], text="z" * (events.BUNDLE_CHARS + 1))]
     assert events._in_bundles(huge) == huge, "a single notice goes as it is"
+
+
+# --- Closing: the last words typed are kept; a warning long enough to finish them ----------
+# (convenor.live.notes.CLOSING_GRACE and convenor.live.actions.MIN_CLOSE_SECONDS)
+
+
+def test_notes_are_taken_for_a_short_grace_after_the_closing_time(
+    session: Session, breakout: Round, facilitator: Any, people: list[Participant]
+) -> None:
+    room = room_of(breakout, people[0])
+    actions.do_close_rooms(breakout, facilitator, 10)
+    grace = notes_module.CLOSING_GRACE
+    assert grace == timedelta(seconds=10)
+    # The deadline passed a moment ago: a page's last save, sent as it ran out, still goes in.
+    Round.objects.filter(pk=breakout.pk).update(closes_at=timezone.now() - grace / 2)
+    actions.do_save_notes(room, people[0], "Typed at the last second", 0)
+    assert RoomNotes.objects.get(group=room).text == "Typed at the last second"
+    # After the grace nothing changes, and no event is written.
+    Round.objects.filter(pk=breakout.pk).update(
+        closes_at=timezone.now() - grace - timedelta(seconds=1)
+    )
+    seq = current_seq(session)
+    with pytest.raises(ValidationError, match="rooms have closed"):
+        actions.do_save_notes(room, people[0], "Far too late", 1)
+    assert current_seq(session) == seq
+    assert RoomNotes.objects.get(group=room).text == "Typed at the last second"
+    # Ending the round ends the grace at once.
+    Round.objects.filter(pk=breakout.pk).update(closes_at=timezone.now())
+    actions.do_end_round(breakout, facilitator)
+    with pytest.raises(ValidationError, match="round has ended"):
+        actions.do_save_notes(room, people[0], "After the end", 1)
+
+
+@pytest.mark.parametrize("seconds", ["0", "9", "601", "-5"])
+def test_close_rooms_needs_a_warning_of_10_to_600_seconds(
+    session: Session,
+    breakout: Round,
+    facilitator: Any,
+    facilitator_client: Client,
+    seconds: str,
+) -> None:
+    from convenor.live import commands
+
+    command = url("command", session)
+    seq = current_seq(session)
+    response = facilitator_client.post(
+        command, {"command": "close_rooms", "seconds": seconds}, follow=True
+    )
+    assert "Give 10 to 600 seconds of warning" in response.content.decode()
+    assert Round.objects.get(pk=breakout.pk).closes_at is None
+    assert current_seq(session) == seq
+    with pytest.raises(commands.CommandError, match="Give 10 to 600 seconds of warning"):
+        commands.execute(session, facilitator, "close_rooms", {"seconds": int(seconds)})
+    done = facilitator_client.post(
+        command, {"command": "close_rooms", "seconds": "10"}, follow=True
+    )
+    assert "The rooms close in 10 s." in done.content.decode()
+    closes_at = Round.objects.get(pk=breakout.pk).closes_at
+    assert closes_at is not None and closes_at > timezone.now() + timedelta(seconds=8)
+
+
+def test_notes_of_an_archived_programme_cannot_change(
+    session: Session, breakout: Round, people: list[Participant], facilitator: Any
+) -> None:
+    from convenor.programmes import actions as programme_actions
+
+    room = room_of(breakout, people[0])
+    actions.do_save_notes(room, people[0], "Before", 0)
+    programme_actions.archive_programme(session.programme, facilitator)
+    seq = current_seq(session)
+    with pytest.raises(ValidationError, match="archived"):
+        actions.do_save_notes(room, people[0], "Before, and after", 1)
+    # Over a socket whose revocation notice was lost, the same: nothing written.
+    (outcome,) = notes_module.save_all(
+        [notes_module.Save(session.pk, people[0].pk, room.pk, "Sneaked in", 1)]
+    )
+    assert outcome.kind == "error" and "archived" in outcome.message
+    assert RoomNotes.objects.get(group=room).text == "Before"
+    assert current_seq(session) == seq

@@ -225,8 +225,11 @@
       var closes = Date.parse(event.payload.closes_at);
       var seconds = Math.max(0, Math.round((closes - Date.now() - offsetMs) / 1000));
       announce(seconds > 0 ? "The rooms close in " + seconds + " seconds." : "The rooms have closed.");
-      // Save what is typed just before the rooms close, then show the read-only notes.
+      // Save what is typed just before the rooms close, and again at the closing time (the
+      // server takes saves for a few seconds after it), then show the read-only notes: what
+      // is still unsaved then goes on being saved there (see bindNotes).
       window.setTimeout(saveNotes, Math.max(0, seconds * 1000 - 1500));
+      window.setTimeout(saveNotes, seconds * 1000);
       window.setTimeout(function () { refresh("round"); }, seconds * 1000 + 500);
     }
     if (event.kind === "round_started") {
@@ -273,6 +276,10 @@
       attempts = 0;
       setStatus("Connected: this page updates itself.");
       socket.send(JSON.stringify({ type: "hello", last_seq: lastSeq }));
+      // Notes typed while the connection was down (their save over HTTP failed too) go now,
+      // without waiting for another key: a save whose answer was lost goes again as it was
+      // (same sid, so it is not applied twice); one still on its way is waited for.
+      if (notes && (notes.unanswered || notes.area.value !== notes.saved)) { saveNotes(); }
       pingTimer = window.setInterval(function () {
         if (socket.readyState === WebSocket.OPEN) { socket.send('{"type":"ping"}'); }
       }, 25000);
@@ -391,10 +398,29 @@
       form: form, area: area, revField: form.querySelector("[data-notes-rev]"),
       status: form.querySelector("[data-notes-status]"), group: form.getAttribute("data-notes"),
       readOnly: form.hasAttribute("data-read-only"), timer: null, firstChange: null,
-      sending: false, unanswered: false, sid: null, later: null
+      sending: false, unanswered: false, sid: null, later: null, final: false
     };
     notes.rev = Number(notes.revField.value);
     notes.saved = area.value;
+    if (previous) { window.clearTimeout(previous.timer); }
+    if (previous && previous.group === notes.group && notes.readOnly &&
+        previous.area.value !== previous.saved) {
+      // The rooms closed with something typed here not yet saved (or its save on its way):
+      // it stays shown and is saved now, based on what this page last had from the server
+      // (the server merges it with the room's last changes and takes it for a few seconds
+      // after the closing time). If it cannot be saved, the person is told to copy it.
+      notes.final = true;
+      notes.rev = previous.rev; notes.saved = previous.saved;
+      area.value = previous.area.value;
+      notes.sending = previous.sending;
+      notes.sendingText = previous.sendingText;
+      notes.unanswered = previous.unanswered;
+      notes.sid = previous.sid;
+      notes.later = previous.later;
+      notesStatus("The rooms have closed; saving your last changes…");
+      saveNotes();
+      return;
+    }
     // Keep what was typed but not yet saved when the region is re-rendered around it.
     if (previous && previous.group === notes.group && !notes.readOnly &&
         previous.area.value !== previous.saved) {
@@ -411,8 +437,9 @@
       }
     }
   }
+  function writable() { return notes && (!notes.readOnly || notes.final); }
   function scheduleNotes() {
-    if (!notes || notes.readOnly) { return; }
+    if (!writable()) { return; }
     notesStatus("Unsaved changes…");
     var now = Date.now();
     if (notes.firstChange === null) { notes.firstChange = now; }
@@ -428,13 +455,13 @@
     return data;
   }
   function saveNotes() {
-    if (!notes || notes.readOnly) { return; }
+    if (!writable()) { return; }
     window.clearTimeout(notes.timer);
     notes.firstChange = null;
     if (notes.sending) { notes.timer = window.setTimeout(saveNotes, NOTES_DELAY); return; }
     // A save whose answer was lost goes again as it was; what was typed since follows it.
     var text = notes.unanswered ? notes.sendingText : notes.area.value;
-    if (text === notes.saved) { notesStatus("All changes saved."); return; }
+    if (text === notes.saved) { notesDone(); return; }
     if (!notes.unanswered) { notes.sid = newSid(); }
     notes.unanswered = false;
     notes.sending = true;
@@ -453,7 +480,21 @@
         else if (response.status === 409) { notesConflict(group, body.rev, body.text, body.error); }
         else { notesFailed(body.error || "the server said no."); }
       });
-    }).catch(function () { notesFailed("no connection; it will be saved when you type again."); });
+    }).catch(function () {
+      // The save may or may not have reached the server: it goes again as it was (same sid)
+      // when the connection is back (see the socket's open handler).
+      if (notes && notes.group === group && notes.sending) { notes.unanswered = true; }
+      notesFailed("no connection; it will be saved when the connection is back.", true);
+    });
+  }
+  // Everything typed here is saved.
+  function notesDone() {
+    if (notes.final) {
+      notes.final = false;
+      notesStatus("Read-only: the rooms have closed. Your last changes were saved.");
+    } else if (!notes.readOnly) {
+      notesStatus("All changes saved.");
+    }
   }
   function newSid() {
     var bytes = new Uint8Array(12);
@@ -535,7 +576,7 @@
     notes.later = null;
     if (later && later.rev > notes.rev) { mergeIn(later.text, later.rev, notes.saved); }
     if (notes.area.value !== notes.saved) { scheduleNotes(); }
-    else if (typeof text !== "string") { notesStatus("All changes saved."); }
+    else if (typeof text !== "string" || notes.final) { notesDone(); }
   }
   function showNotes(text, rev) {
     var area = notes.area;
@@ -566,6 +607,12 @@
       return;
     }
     var merged = appendMerge(notes.saved, notes.area.value, text);
+    if (notes.final && merged === null) {
+      // The rooms have closed: the typed text stays shown, to be copied.
+      notes.final = false;
+      notesStatus(message + " " + COPY_IT);
+      return;
+    }
     showNotes(text, rev);
     if (merged !== null) {
       notes.area.value = merged;
@@ -575,9 +622,17 @@
     }
     notesStatus(message);
   }
-  function notesFailed(message) {
+  var COPY_IT = "The rooms have closed, so your last changes, still shown here, were not " +
+    "saved: copy them now if you want to keep them.";
+  // `retry`: the connection failed, and the save goes again when it is back.
+  function notesFailed(message, retry) {
     if (!notes) { return; }
     notes.sending = false;
+    if (notes.final && !retry) {
+      notes.final = false;
+      notesStatus("Not saved: " + message + " " + COPY_IT);
+      return;
+    }
     notesStatus("Not saved: " + message);
   }
   function fetchNotes(group, then) {
@@ -617,10 +672,45 @@
   root.addEventListener("submit", function (e) {
     if (notes && e.target === notes.form) { e.preventDefault(); saveNotes(); }
   });
+  // The edit that turns `sent` into `now`, made to `base` instead (`sent` is `base` with one
+  // edit): null when the two edits overlap, so it cannot be told without `sent`.
+  function editOfBase(base, sent, now) {
+    var first = spliceBetween(base, sent), more = spliceBetween(sent, now);
+    var firstEnd = first.at + first.inserted.length, moreEnd = more.at + more.removed.length;
+    var shift = first.inserted.length - first.removed.length;
+    var at;
+    if (moreEnd <= first.at && !(more.removed.length === 0 && more.at === first.at && first.inserted)) {
+      at = more.at;
+    } else if (more.at >= firstEnd) {
+      at = more.at - shift;
+    } else {
+      return null;
+    }
+    return base.slice(0, at) + more.inserted + base.slice(at + more.removed.length);
+  }
+  function beacon(text, sid) {
+    var data = notesForm(text);
+    if (sid) { data.set("sid", sid); } else { data.delete("sid"); }
+    navigator.sendBeacon(notes.form.action, data);
+  }
   window.addEventListener("pagehide", function () {
-    if (!notes || notes.readOnly || notes.sending || notes.area.value === notes.saved) { return; }
-    // The socket may not get the message out while the page goes; a beacon does.
-    if (navigator.sendBeacon) { navigator.sendBeacon(notes.form.action, notesForm(notes.area.value)); }
+    if (!writable() || !navigator.sendBeacon) { return; }
+    // The socket may not get the message out while the page goes; a beacon does. Whatever
+    // differs from what the server last acknowledged goes, even with a save on its way.
+    var text = notes.area.value;
+    if (!notes.sending && !notes.unanswered) {
+      if (text !== notes.saved) { beacon(text, newSid()); }
+      return;
+    }
+    // A save is on its way (its answer may never come): it goes again as it was (same sid, so
+    // it is applied once, whichever arrives first), and what was typed since goes as its own
+    // edit of the same base, so the server merges it in whether the first is in or not.
+    var sent = notes.sendingText;
+    if (text === sent) { beacon(sent, notes.sid); return; }
+    var extra = editOfBase(notes.saved, sent, text);
+    if (extra === null) { beacon(text, notes.sid); return; }
+    beacon(sent, notes.sid);
+    beacon(extra, newSid());
   });
   bindNotes();
 
@@ -649,26 +739,21 @@
       var label = el.getAttribute("data-announce") || "";
       el.textContent = left > 0 ? format(left) + " left" : "Time is up";
       var key = label + "@" + end;
-      var said = announced[key] || (announced[key] = {});
+      var said = announced[key];
+      if (!said) {
+        // A countdown seen for the first time (the page loaded, or its region was redrawn
+        // with a new one): moments already past are not announced, only those reached while
+        // it is on the page (a 3-minute segment does not say "Five minutes left").
+        said = announced[key] = { five: left <= 300, one: left <= 60, up: left <= 0 };
+      }
       // Only at moments worth interrupting for; never every second.
       if (left <= 0 && !said.up) { said.up = said.one = said.five = true; announce("Time is up for " + label + "."); }
       else if (left <= 60 && left > 0 && !said.one) { said.one = said.five = true; announce("One minute left for " + label + "."); }
       else if (left <= 300 && left > 60 && !said.five) { said.five = true; announce("Five minutes left for " + label + "."); }
     });
   }
-  // Thresholds already passed when a page loads are not announced.
+  // Thresholds already passed when a page loads are not announced (see tick).
   syncClock();
-  (function markPassed() {
-    var now = Date.now() + offsetMs;
-    Array.prototype.forEach.call(root.querySelectorAll("[data-ends-at]"), function (el) {
-      var end = Date.parse(el.getAttribute("data-ends-at"));
-      var left = (end - now) / 1000;
-      var said = announced[(el.getAttribute("data-announce") || "") + "@" + end] = {};
-      if (left <= 300) { said.five = true; }
-      if (left <= 60) { said.one = true; }
-      if (left <= 0) { said.up = true; }
-    });
-  })();
   tick();
   window.setInterval(tick, 1000);
   connect();

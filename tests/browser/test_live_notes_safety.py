@@ -1,0 +1,275 @@
+"""Breakout notes are never lost, and countdowns announce only what is true.
+
+In Chromium against the real server: text typed while the server cannot be reached is saved
+once the connection is back, without typing again (and only once); text typed in the last
+moments before the rooms close is saved; a countdown that appears with less time left than a
+threshold does not announce that threshold (a 3-minute round is not "Five minutes left", a
+short closing warning is not "One minute left").
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, Route, expect
+
+from . import flows
+from .conftest import Contexts
+from .live_helpers import SocketCutter, command, connection_status, join, seed_live_session
+from .support import DESKTOP, PageChecker, PointerDriver, Server
+
+pytestmark = pytest.mark.browser
+
+# A page whose socket was cut retries after 1-2 s, then 2-4 s, then 4-8 s (live.js's backoff).
+RECONNECT_WITHIN_MS = 20_000
+NOTES = re.compile(r"^Notes for room \d+$")
+# The shortest warning the console accepts (convenor.live.actions.MIN_CLOSE_SECONDS).
+MIN_WARNING_S = 10
+
+
+RECORD_ANNOUNCEMENTS = """() => {
+  window.__said = [];
+  const region = document.querySelector("[data-live-announce]");
+  new MutationObserver(() => {
+    const text = region.textContent.trim();
+    if (text) { window.__said.push(text); }
+  }).observe(region, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+def said(page: Page) -> list[str]:
+    found: Any = page.evaluate("() => window.__said")
+    return list(found)
+
+
+@dataclass
+class Room:
+    console: Page
+    pages: list[Page]
+    cutter: SocketCutter | None
+
+    def area(self, index: int = 0) -> Locator:
+        return self.pages[index].get_by_label(NOTES)
+
+    def status(self, index: int = 0) -> Locator:
+        return self.pages[index].locator("[data-notes-status]")
+
+    def console_notes(self) -> Locator:
+        return self.console.get_by_role("region", name=re.compile(r"^Room \d+'s notes$"))
+
+
+def open_room(
+    contexts: Contexts, server: Server, name: str, *, minutes: int = 20, cut: bool = False
+) -> Room:
+    """Two people in one breakout room, and the console; `cut`: the first person's sockets can
+    be cut (see SocketCutter)."""
+    seeded = seed_live_session(server, f"{name} {secrets.token_hex(3)}", name)
+    unchecked = PageChecker(axe=False)  # axe-core runs in test_live_session.py
+    facilitator = PointerDriver(contexts.new_page("facilitator", DESKTOP))
+    flows.sign_in(facilitator, server, unchecked)
+    pages: list[Page] = []
+    cutter = None
+    for person in seeded.people[:2]:
+        page = contexts.new_page(person.name, DESKTOP)
+        if cut and not pages:
+            cutter = SocketCutter(page.context)
+        join(PointerDriver(page), person, seeded, unchecked)
+        page.evaluate(RECORD_ANNOUNCEMENTS)
+        pages.append(page)
+    console = facilitator.page
+    console.goto(seeded.console_path)
+    flows.heading(console, f"Console: {seeded.title}")
+    expect(connection_status(console)).to_have_text(re.compile("^Connected"))
+    expect(console.get_by_role("region", name="Who is here")).to_contain_text(
+        "2 participants connected"
+    )
+    console.get_by_label("Or number of rooms").fill("1")
+    console.locator("#breakout-minutes").fill(str(minutes))
+    command(console, "Start breakout rooms", "Started a round: 1 group.")
+    room = Room(console, pages, cutter)
+    for index in range(len(pages)):
+        expect(room.area(index)).to_be_editable()
+    return room
+
+
+def saved_text(page: Page) -> str:
+    """The room's notes as the server has them, read by the page's own session."""
+    found: Any = page.evaluate(
+        """async () => {
+          const live = document.getElementById("live");
+          const group = document.querySelector("form[data-notes]").getAttribute("data-notes");
+          const url = live.getAttribute("data-notes-url") + "?group=" + group;
+          const answer = await fetch(url, { headers: { "Accept": "application/json" } });
+          return (await answer.json()).text;
+        }"""
+    )
+    assert isinstance(found, str)
+    return found
+
+
+def unexpected_errors(contexts: Contexts) -> list[str]:
+    # The saves the test made fail on purpose show up as failed requests.
+    return [error for error in contexts.errors if "net::ERR_FAILED" not in error]
+
+
+def test_notes_typed_while_the_server_cannot_be_reached_are_saved_on_reconnecting(
+    contexts: Contexts, server: Server
+) -> None:
+    room = open_room(contexts, server, "Notes offline", cut=True)
+    assert room.cutter is not None
+    page, area = room.pages[0], room.area()
+    area.fill("Before the drop.")
+    expect(room.status()).to_have_text("All changes saved.")
+
+    # The network goes: the socket is cut, and each save over HTTP reaches the server but its
+    # answer is lost on the way back (the page cannot tell whether it went in).
+    def answer_lost(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        route.fetch()
+        route.abort()
+
+    page.route("**/notes/", answer_lost)
+    room.cutter.cut()
+    expect(connection_status(page)).to_contain_text("Connection lost")
+    typed = "Before the drop.\nTyped while the connection was down."
+    area.fill(typed)
+    expect(room.status()).to_have_text(re.compile("^Not saved: no connection"))
+
+    # The network comes back; nobody types.
+    page.unroute("**/notes/")
+    room.cutter.restore()
+    expect(connection_status(page)).to_have_text(
+        re.compile("^Connected"), timeout=RECONNECT_WITHIN_MS
+    )
+    expect(room.status()).to_have_text("All changes saved.")
+    expect(area).to_have_value(typed)
+    expect(room.area(1)).to_have_value(typed)
+    expect(room.console_notes()).to_have_text(typed)
+    assert saved_text(page) == typed, "saved once: the save sent again was not applied twice"
+
+    # And the same with the save never reaching the server at all.
+    page.route("**/notes/", lambda route: route.abort())
+    room.cutter.cut()
+    expect(connection_status(page)).to_contain_text("Connection lost")
+    typed += "\nAnd more, never sent."
+    area.fill(typed)
+    expect(room.status()).to_have_text(re.compile("^Not saved: no connection"))
+    page.unroute("**/notes/")
+    room.cutter.restore()
+    expect(room.status()).to_have_text("All changes saved.", timeout=RECONNECT_WITHIN_MS)
+    expect(room.console_notes()).to_have_text(typed)
+    assert saved_text(page) == typed
+    assert not unexpected_errors(contexts), unexpected_errors(contexts)
+
+
+def test_notes_typed_as_the_rooms_close_are_saved(contexts: Contexts, server: Server) -> None:
+    room = open_room(contexts, server, "Notes at closing")
+    page, area = room.pages[0], room.area()
+    area.fill("Our summary.")
+    expect(room.status()).to_have_text("All changes saved.")
+    room.console.get_by_label("Warning (seconds)").fill(str(MIN_WARNING_S))
+    command(room.console, "Close the rooms", f"The rooms close in {MIN_WARNING_S} s.")
+    expect(page.get_by_text("The rooms close soon.")).to_be_visible()
+    # Typing up to the closing time: too late for the save a moment before it, and the last
+    # keys land after the deadline (the server and the browser share this machine's clock).
+    page.wait_for_function(
+        """() => {
+          const clock = document.querySelector("[data-ends-at]");
+          return clock && Date.parse(clock.getAttribute("data-ends-at")) - Date.now() < 200;
+        }""",
+        polling=10,
+    )
+    area.press_sequentially(" Final.", delay=40)
+    expected = "Our summary. Final."
+    expect(page.get_by_text("The rooms have closed. Your room's notes are kept")).to_be_visible()
+    expect(area).not_to_be_editable()
+    expect(area).to_have_value(expected)
+    # Saved at the closing time, or (when its answer came after the notes were redrawn
+    # read-only) said so.
+    expect(room.status()).to_have_text(
+        re.compile(r"^Read-only: the rooms have closed\.( Your last changes were saved\.)?$")
+    )
+    expect(room.area(1)).to_have_value(expected)
+    expect(room.console_notes()).to_have_text(expected)
+    assert saved_text(page) == expected
+    plenary = page.context.new_page()
+    plenary.goto(page.get_by_role("link", name="the notes from every room").get_attribute("href"))
+    expect(plenary.get_by_role("article")).to_contain_text(expected)
+    contexts.assert_no_errors()
+
+
+def test_a_countdown_shorter_than_a_threshold_does_not_announce_it(
+    contexts: Contexts, server: Server
+) -> None:
+    room = open_room(contexts, server, "Announcements", minutes=3)
+    page = room.pages[0]
+    region = page.locator("[data-live-announce]")
+    assert region.get_attribute("aria-live") == "polite"
+    # The round's 3-minute countdown appeared with the room (announcements are recorded from
+    # the page's load on), and is redrawn with the rooms' region (a message to them).
+    clock = page.locator("[data-ends-at][data-announce='this round']")
+    expect(clock).to_have_text(re.compile(r"^[23]:\d\d left$"))
+    room.console.get_by_label("Message", exact=True).fill("Half way there.")
+    command(room.console, "Send to every room", "Sent the message to every room.")
+    expect(page.get_by_text("Half way there.")).to_be_visible()
+    expect(clock).to_have_text(re.compile(r"^[23]:\d\d left$"))
+    page.wait_for_timeout(2500)  # ticks once a second
+    assert not [text for text in said(page) if "Five minutes left" in text], said(page)
+
+    # A closing warning of 12 s is not "One minute left for the rooms closing".
+    room.console.get_by_label("Warning (seconds)").fill("12")
+    command(room.console, "Close the rooms", "The rooms close in 12 s.")
+    closing = page.locator("[data-ends-at][data-announce='the rooms closing']")
+    expect(closing).to_have_text(re.compile(r"^0:\d\d left$"))
+    page.wait_for_timeout(2500)
+    assert "The rooms close in 12 seconds." in said(page) or any(
+        re.fullmatch(r"The rooms close in 1[01] seconds\.", text) for text in said(page)
+    ), said(page)
+    assert not [text for text in said(page) if "minute" in text], said(page)
+    contexts.assert_no_errors()
+
+
+def test_notes_typed_while_a_save_is_on_its_way_are_sent_as_the_page_goes(
+    contexts: Contexts, server: Server
+) -> None:
+    room = open_room(contexts, server, "Notes on reload", cut=True)
+    assert room.cutter is not None
+    page, area = room.pages[0], room.area()
+    area.fill("Start.")
+    expect(room.status()).to_have_text("All changes saved.")
+    # Offline, a save over HTTP hangs (held here, never answered); more is typed meanwhile,
+    # and the page is reloaded before that save is answered.
+    held: list[Route] = []
+
+    def hang_first(route: Route) -> None:
+        if route.request.method == "POST" and not held:
+            held.append(route)
+            return
+        route.continue_()
+
+    page.route("**/notes/", hang_first)
+    room.cutter.cut()
+    expect(connection_status(page)).to_contain_text("Connection lost")
+    area.fill("Start. Typed offline.")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the save over HTTP was not sent"
+    area.fill("Start. Typed offline. And more.")
+    room.cutter.restore()
+    page.reload()
+    expect(connection_status(page)).to_have_text(re.compile("^Connected"))
+    # Both parts, each once (the two beacons may reach the server in either order).
+    expect(room.console_notes()).to_contain_text("And more.")
+    text = saved_text(page)
+    assert text.count("Typed offline.") == 1 and text.count("And more.") == 1, text
+    assert text.startswith("Start. "), text
+    expect(area).to_have_value(text)
+    held[0].abort()
