@@ -25,6 +25,7 @@ from .conftest import Contexts
 from .live_helpers import (
     assert_not_reloaded,
     command,
+    connection_status,
     join,
     mark_page,
     now_region,
@@ -142,4 +143,44 @@ def test_the_focus_stays_on_a_control_without_an_id_when_its_region_is_redrawn(
     command(other, "Extend", f"Extended “{WELCOME}” by 5 min.")
     expect(sheet).to_contain_text("(extended by 5 min)", timeout=LIVE_WITHIN_S * 1000)
     expect(table).to_be_focused()
+    contexts.assert_no_errors()
+
+
+def test_an_overrun_re_times_what_follows_as_the_clock_passes(
+    contexts: Contexts, server: Server
+) -> None:
+    """Nobody acts while a segment runs over: each page moves the times of what follows on by
+    itself, minute by minute, and says how far over it is (its clock is run forward here)."""
+    seeded = seed_live_session(server, f"Overrun {secrets.token_hex(3)}", "Live, running over")
+    person = seeded.people[0]
+    unchecked = PageChecker(axe=False)
+    facilitator = PointerDriver(contexts.new_page("facilitator", DESKTOP))
+    flows.sign_in(facilitator, server, unchecked)
+    participant = PointerDriver(contexts.new_page(person.name, DESKTOP))
+    join(participant, person, seeded, unchecked)
+    console, page = facilitator.page, participant.page
+    console.goto(seeded.console_path)
+    command(console, "Start the next segment", f"Started “{WELCOME}”.")
+    page.clock.install()
+    page.reload()
+    expect(connection_status(page)).to_have_text(re.compile("^Connected"))
+    now = now_region(page)
+    expect(now).to_contain_text(f"Now: {WELCOME}")
+    over = now.locator(".live-over")
+    expect(over).to_be_hidden()
+    next_time = now.locator(".live-next time")
+    planned = next_time.inner_text()
+    mark_page(page)
+    page.clock.fast_forward("45:00")
+    expect(over).to_be_visible(timeout=LIVE_WITHIN_S * 1000)
+    said = re.search(r"Running (\d+) min over", over.inner_text())
+    assert said is not None, over.inner_text()
+    late = int(said.group(1))
+    assert late > 0
+    hours, mins = map(int, planned.split(":"))
+    expected = (hours * 60 + mins + late) % (24 * 60)
+    shown_h, shown_m = map(int, next_time.inner_text().split(":"))
+    # The next segment now starts about as late as this one is running over (to the minute).
+    assert abs((shown_h * 60 + shown_m) - expected) <= 1, (planned, late, next_time.inner_text())
+    assert_not_reloaded(page, person.name)
     contexts.assert_no_errors()

@@ -751,6 +751,54 @@
       else if (left <= 60 && left > 0 && !said.one) { said.one = said.five = true; announce("One minute left for " + label + "."); }
       else if (left <= 300 && left > 60 && !said.five) { said.five = true; announce("Five minutes left for " + label + "."); }
     });
+    replan(now);
+  }
+  // What is pending starts no earlier than now (as the server plans it when it draws the
+  // run-sheet): while a segment runs over, its "N min over" line and the times of what follows
+  // move on minute by minute here, without asking the server (a thousand tabs would).
+  var clockFormats = {};
+  function clockText(ms, zone) {
+    var format = clockFormats[zone];
+    if (!format) {
+      format = clockFormats[zone] = new Intl.DateTimeFormat("en-GB",
+        { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone });
+    }
+    return format.format(new Date(ms));
+  }
+  function replan(now) {
+    Array.prototype.forEach.call(root.querySelectorAll("[data-replan-tz]"), function (box) {
+      var zone = box.getAttribute("data-replan-tz");
+      var times = box.querySelectorAll("time[data-replan]");
+      var from = Infinity;
+      Array.prototype.forEach.call(times, function (el) {
+        from = Math.min(from, Date.parse(el.getAttribute("data-replan")));
+      });
+      var shift = isFinite(from) ? Math.max(0, now - from) : 0;
+      Array.prototype.forEach.call(times, function (el) {
+        var at = Date.parse(el.getAttribute("data-replan")) + shift;
+        var text;
+        try { text = clockText(at, zone); } catch (e) { return; }  // an unknown time zone
+        if (el.textContent !== text) {
+          el.textContent = text;
+          el.setAttribute("datetime", new Date(at).toISOString());
+        }
+      });
+      Array.prototype.forEach.call(box.querySelectorAll("[data-over-since]"), function (el) {
+        var over = now - Date.parse(el.getAttribute("data-over-since"));
+        var minutes = Math.floor(over / 60000);
+        var said = minutes > 0 ? minutes + " min over" : "over time";
+        if (el.hasAttribute("data-over-cell")) {
+          var cell = over > 0 ? ", " + said : "";
+          if (el.textContent !== cell) { el.textContent = cell; }
+          return;
+        }
+        el.hidden = !(over > 0);
+        var strong = el.querySelector("[data-over-text]");
+        if (strong && over > 0 && strong.textContent !== "Running " + said) {
+          strong.textContent = "Running " + said;
+        }
+      });
+    });
   }
   // Thresholds already passed when a page loads are not announced (see tick).
   syncClock();
