@@ -5,6 +5,7 @@ events-consistency pattern (fresh snapshot + the action's events == refetched sn
 """
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -14,12 +15,15 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from convenor.live import actions, events
+from convenor.live import actions, events, parts
 from convenor.live import notes as notes_module
 from convenor.live.events import current_seq, events_after
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
 from convenor.live.state import apply_event, snapshot
+from convenor.live.views import GroupView, PersonRow, Place
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.access import PARTICIPANT_SESSION_KEY
 from convenor.programmes.models import Participant, Programme
@@ -810,3 +814,51 @@ def test_notes_of_an_archived_programme_cannot_change(
     assert outcome.kind == "error" and "archived" in outcome.message
     assert RoomNotes.objects.get(group=room).text == "Before"
     assert current_seq(session) == seq
+
+
+# --- Pushed group regions: filled in, the same as rendered ----------------------------------
+
+NAMES = st.text(alphabet="ab <>&\"'\n", max_size=12)
+
+
+@st.composite
+def group_views(draw: st.DrawFn) -> GroupView:
+    members = [
+        PersonRow(uuid.uuid4(), draw(NAMES), draw(NAMES), draw(NAMES), draw(NAMES))
+        for _ in range(draw(st.integers(1, 4)))
+    ]
+    place = Place(
+        draw(st.sampled_from(["", 'https://meet.example.org/convenor-a"b<c>'])),
+        draw(st.one_of(st.none(), st.integers(1, 300))),
+        draw(st.booleans()),
+    )
+    notes = None
+    if draw(st.booleans()):
+        notes = RoomNotes(number=1, text=draw(NAMES), rev=draw(st.integers(0, 9)))
+    return GroupView(
+        draw(st.integers(1, 300)),
+        members,
+        place,
+        uuid.uuid4(),
+        draw(st.sampled_from(["", "One\n\nTwo <b>&</b>", "x"])),
+        notes,
+        alone=len(members) == 1 and draw(st.booleans()),
+    )
+
+
+@pytest.mark.parametrize("kind", ["breakout", "coffee"])
+def test_a_filled_in_group_region_is_the_region_rendered_for_that_group(
+    session: Session, facilitator: Any, people: list[Participant], kind: str
+) -> None:
+    connect_all(session, people)
+    size = 4 if kind == "breakout" else 2
+    round_ = actions.do_start_round(session, facilitator, kind=kind, size=size, seed=3)
+    render = parts.group_renderer(Round.objects.select_related("session").get(pk=round_.pk))
+    regions = parts.GroupRegions(render)
+
+    @settings(max_examples=150, deadline=None)
+    @given(group_views())
+    def same(view: GroupView) -> None:
+        assert regions.fill(view) == render(my_group=view)
+
+    same()

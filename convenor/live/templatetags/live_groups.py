@@ -16,6 +16,14 @@ from django.utils.safestring import SafeString, mark_safe
 register = template.Library()
 
 
+class Slot(str):
+    """Stands for a value filled in after rendering (see convenor.live.parts): given one in
+    place of a group's members or its meeting place, a tag returns the slot itself and keeps
+    the other arguments it was given, for the filling."""
+
+    options: dict[str, Any]
+
+
 @register.simple_tag
 def group_people(group: Any, nobody: str) -> SafeString:
     """One `<li>` per member of `group` (a GroupView): name, pronouns, organisation and
@@ -24,6 +32,9 @@ def group_people(group: Any, nobody: str) -> SafeString:
     Rendered for a page it lists the reader's partners; pushed over the socket
     (convenor.live.parts) it lists everyone in the group, once for all of them, and live.js
     takes out the reader's own entry (`data-person`)."""
+    if isinstance(group.members, Slot):
+        group.members.options = {"nobody": nobody}
+        return SafeString(group.members)
     items = format_html_join(
         "\n",
         '<li data-person="{}"><strong>{}</strong>{}<br>{}{}</li>',
@@ -48,6 +59,9 @@ def meeting_place(place: Any, facilitator: bool = False) -> SafeString:
     """Where a group meets (a Place): the video room's link, the table, or both; without a
     video room for those online, that their facilitator will tell them where to meet (or, on
     the `facilitator`'s console, that they should)."""
+    if isinstance(place, Slot):
+        place.options = {"facilitator": facilitator}
+        return SafeString(place)
     parts = []
     if place.video_url:
         parts.append(
