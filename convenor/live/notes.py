@@ -138,7 +138,9 @@ def _splices(entry: dict[str, Any]) -> list[Splice]:
 
 
 def _size(entry: dict[str, Any]) -> int:
-    return sum(len(s.removed) + len(s.inserted) for s in _splices(entry))
+    """The characters one kept save took out and put in (read from its JSON as it is)."""
+    kept = entry["splices"] if "splices" in entry else [entry["splice"]]
+    return sum(len(removed) + len(inserted) for _, removed, inserted in kept)
 
 
 def _apply(notes: RoomNotes, save: Save, text: str) -> Outcome:
