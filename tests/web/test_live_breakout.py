@@ -862,3 +862,21 @@ def test_a_filled_in_group_region_is_the_region_rendered_for_that_group(
         assert regions.fill(view) == render(my_group=view)
 
     same()
+
+
+def test_breakout_only_commands_refuse_a_coffee_trial_and_change_nothing(
+    session: Session, facilitator: Any, people: list[Participant]
+) -> None:
+    connect_all(session, people)
+    coffee = actions.do_start_round(session, facilitator, kind="coffee", size=2, seed=1)
+    seq = current_seq(session)
+    for act in (
+        lambda: actions.do_message_rooms(coffee, facilitator, "Five minutes left"),
+        lambda: actions.do_close_rooms(coffee, facilitator, 60),
+        lambda: actions.do_move(coffee, people[0], 1, facilitator),
+    ):
+        with pytest.raises(ValidationError, match="not a breakout round"):
+            act()
+    coffee.refresh_from_db()
+    assert coffee.message == "" and coffee.closes_at is None
+    assert current_seq(session) == seq
