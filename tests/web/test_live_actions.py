@@ -4,7 +4,6 @@ Every action is called for real; the events-consistency checks take a snapshot, 
 events an action wrote, and compare with a snapshot refetched from the database.
 """
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,10 +14,11 @@ from django.utils import timezone
 from convenor.live import actions
 from convenor.live.events import MAX_REPLAY, current_seq, events_after
 from convenor.live.models import GroupMember, LiveEvent, LivePresence, RoomGroup, Round
-from convenor.live.state import apply_event, snapshot
+from convenor.live.state import snapshot
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Segment, Session
+from tests.web.live_support import connect_all, consistent
 
 ORGANISATIONS = [
     ("County Council", "Local government"),
@@ -46,11 +46,6 @@ def make_people(programme: Programme, facilitator: Any, count: int) -> list[Part
     return people
 
 
-def connect_all(session: Session, people: list[Participant]) -> None:
-    for person in people:
-        actions.do_connect(session, f"test.{person.pk}", participant=person)
-
-
 def run_sheet(session: Session) -> list[Segment]:
     made = []
     for position, (title, kind, minutes) in enumerate(
@@ -63,19 +58,6 @@ def run_sheet(session: Session) -> list[Segment]:
         segment.save()
         made.append(segment)
     return made
-
-
-def consistent(session: Session, act: Callable[[], object]) -> list[dict[str, Any]]:
-    """Run `act`; check fresh snapshot + its events == refetched snapshot; return the events."""
-    before = snapshot(session)
-    act()
-    events = events_after(session, before["seq"])
-    assert events, "the action wrote no event"
-    state = before
-    for event in events:
-        state = apply_event(state, event)
-    assert state == snapshot(session)
-    return events
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,12 +21,13 @@ from convenor.live import actions, events, parts
 from convenor.live import notes as notes_module
 from convenor.live.events import current_seq, events_after
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
-from convenor.live.state import apply_event, snapshot
+from convenor.live.state import snapshot
 from convenor.live.views import GroupView, PersonRow, Place
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.access import PARTICIPANT_SESSION_KEY
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Session
+from tests.web.live_support import connect_all, consistent, url
 
 ORGANISATIONS = ["County Council", "NHS Trust", "Food Bank", "Active Partnership", "GP Group"]
 
@@ -45,29 +45,6 @@ def make_people(programme: Programme, facilitator: Any, count: int) -> list[Part
         )
         for i in range(count)
     ]
-
-
-def connect_all(session: Session, people: list[Participant]) -> None:
-    for person in people:
-        actions.do_connect(session, f"test.{person.pk}", participant=person)
-
-
-def consistent(session: Session, act: Callable[[], object]) -> list[dict[str, Any]]:
-    """Run `act`; check fresh snapshot + its events == refetched snapshot; return the events."""
-    before = snapshot(session)
-    act()
-    written = events_after(session, before["seq"])
-    assert written, "the action wrote no event"
-    state = before
-    for event in written:
-        state = apply_event(state, event)
-    assert state == snapshot(session)
-    # Applying them again changes nothing (clients may see an event twice).
-    again = state
-    for event in written:
-        again = apply_event(again, event)
-    assert again == state
-    return written
 
 
 def room_of(round_: Round, person: Participant) -> RoomGroup:
@@ -382,10 +359,6 @@ def test_closing_counts_down_then_the_notes_are_read_only_and_kept(
 
 
 # --- Pages: notes URL, console, participant page, plenary -----------------------------------
-
-
-def url(name: str, session: Session) -> str:
-    return reverse(f"live:{name}", args=[session.programme_id, session.pk])
 
 
 def client_for(participant: Participant) -> Client:

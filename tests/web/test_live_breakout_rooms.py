@@ -4,7 +4,6 @@ Every event-writing action is checked with the events-consistency pattern (fresh
 the action's events == refetched snapshot), as in test_live_breakout.
 """
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,13 +12,13 @@ from django.test import Client
 from django.urls import reverse
 
 from convenor.live import actions
-from convenor.live.events import current_seq, events_after
+from convenor.live.events import current_seq
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
-from convenor.live.state import apply_event, snapshot
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Session
 from tests.web.conftest import login_participant
+from tests.web.live_support import connect_all, consistent
 
 
 def part(name: str, session: Session) -> str:
@@ -46,24 +45,6 @@ def make_people(programme: Programme, facilitator: Any, count: int) -> list[Part
         )
         for i in range(count)
     ]
-
-
-def connect_all(session: Session, people: list[Participant]) -> None:
-    for person in people:
-        actions.do_connect(session, f"test.{person.pk}", participant=person)
-
-
-def consistent(session: Session, act: Callable[[], object]) -> list[dict[str, Any]]:
-    """Run `act`; check fresh snapshot + its events == refetched snapshot; return the events."""
-    before = snapshot(session)
-    act()
-    written = events_after(session, before["seq"])
-    assert written, "the action wrote no event"
-    state = before
-    for event in written:
-        state = apply_event(state, event)
-    assert state == snapshot(session)
-    return written
 
 
 def rooms(round_: Round) -> dict[int, set[Participant]]:

@@ -9,35 +9,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 
 from convenor.live import actions
-from convenor.live.events import events_after
 from convenor.live.models import RoomGroup, Round, SegmentRun
-from convenor.live.state import apply_event, runsheet_state, snapshot
+from convenor.live.state import runsheet_state, snapshot
 from convenor.live.views import Place, place_of, sheet_of
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Segment, Session
+from tests.web.live_support import consistent, url
 
 LONDON = ZoneInfo("Europe/London")
-
-
-def consistent(session: Session, act: Callable[[], object]) -> None:
-    """Run `act`; a snapshot from before plus its events equals a fresh snapshot."""
-    before = snapshot(session)
-    act()
-    events = events_after(session, before["seq"])
-    assert events, "the action wrote no event"
-    state = before
-    for event in events:
-        state = apply_event(state, event)
-    assert state == snapshot(session)
-
-
-def url(name: str, session: Session) -> str:
-    return reverse(f"live:{name}", args=[session.programme_id, session.pk])
 
 
 def hhmm(moment: datetime) -> str:

@@ -388,6 +388,16 @@
     // Only changes are written, so a screen reader hears a state change, not every save.
     if (notes && notes.status && notes.status.textContent !== text) { notes.status.textContent = text; }
   }
+  // A redrawn notes form takes over what the one it replaces had typed, sent and been told.
+  function carryOver(previous) {
+    notes.rev = previous.rev; notes.saved = previous.saved;
+    notes.area.value = previous.area.value;
+    notes.sending = previous.sending;
+    notes.sendingText = previous.sendingText;
+    notes.unanswered = previous.unanswered;
+    notes.sid = previous.sid;
+    notes.later = previous.later;
+  }
   function bindNotes() {
     var previous = notes;
     var form = root.querySelector("form[data-notes]");
@@ -410,13 +420,7 @@
       // (the server merges it with the room's last changes and takes it for a few seconds
       // after the closing time). If it cannot be saved, the person is told to copy it.
       notes.final = true;
-      notes.rev = previous.rev; notes.saved = previous.saved;
-      area.value = previous.area.value;
-      notes.sending = previous.sending;
-      notes.sendingText = previous.sendingText;
-      notes.unanswered = previous.unanswered;
-      notes.sid = previous.sid;
-      notes.later = previous.later;
+      carryOver(previous);
       notesStatus("The rooms have closed; saving your last changes…");
       saveNotes();
       return;
@@ -425,12 +429,7 @@
     if (previous && previous.group === notes.group && !notes.readOnly &&
         previous.area.value !== previous.saved) {
       if (previous.rev >= notes.rev) {
-        notes.rev = previous.rev; notes.saved = previous.saved;
-        area.value = previous.area.value;
-        notes.sending = previous.sending;
-        notes.sendingText = previous.sendingText;
-        notes.unanswered = previous.unanswered;
-        notes.sid = previous.sid;
+        carryOver(previous);
         scheduleNotes();
       } else {
         notesStatus("Someone else changed the notes meanwhile; the latest version is shown and your last change was not saved.");
