@@ -9,6 +9,7 @@ nothing. Authorisation is the caller's job (convenor.programmes.access).
 import secrets
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -366,11 +367,11 @@ def do_start_round(
 ) -> Round:
     """Group everyone present with the programme's whole history of rounds behind them.
 
-    Breakouts may ask for a number of `rooms` instead of a `size` (then `size` is ignored and
-    the group size that makes exactly that many rooms is used), and one prompt per room. No
-    breakout room holds more than 8: a `size` that would make larger rooms (e.g. 10 people in
-    eights) makes more, smaller rooms instead; a number of `rooms` that would need larger rooms
-    is refused, saying how many rooms to ask for.
+    Breakouts may ask for a number of `rooms` instead of a `size` (then exactly that many
+    rooms are made, their sizes differing by at most one), and one prompt per room. No
+    breakout room holds more than 8 or fewer than 3: a `size` that would make larger rooms
+    (e.g. 10 people in eights) makes the fewest rooms of at most 8 instead; a number of
+    `rooms` that would need larger or smaller rooms is refused, saying how many to ask for.
     """
     _ensure_open(session)
     if kind not in ROUND_SIZES:
@@ -406,10 +407,14 @@ def do_start_round(
         )
         if len(people) < 2:
             raise ValidationError("At least two participants must be here to start a round.")
+        groups = None
         if rooms is not None:
             size = _size_for_rooms(len(people), rooms, low, high)
+            groups = rooms
         elif kind == Round.Kind.BREAKOUT:
-            size = _breakout_size(len(people), size, low, high)
+            groups = _breakout_rooms(len(people), size, high)
+            if groups is not None:
+                size = len(people) // groups
         running = _running(session)
         segment = running.segment if running is not None else None
         if prompts is None:
@@ -426,8 +431,7 @@ def do_start_round(
             room_prompts=room_prompts,
             seed=secrets.randbelow(2**31) if seed is None else seed,
         )
-        problem = _problem(round_, people)
-        grouping = match(problem)
+        grouping = match(replace(_problem(round_, people), groups=groups))
         # Hundreds of rows: written without a model instance each (convenor.live.rows).
         group_ids = [uuid.uuid4() for _ in grouping.groups]
         insert_rows(
@@ -459,51 +463,35 @@ def do_start_round(
     return round_
 
 
-def _room_counts(people: int, low: int, high: int) -> dict[int, list[int]]:
-    """Each number of rooms the engine can make for `people` with a group size of low..high
-    with no room above `high`, and the sizes that make it (smallest first)."""
-    counts: dict[int, list[int]] = {}
-    for size in range(low, high + 1):
-        sizes = group_sizes(people, size)
-        if sizes and max(sizes) <= high:
-            counts.setdefault(len(sizes), []).append(size)
-    return counts
-
-
 def _size_for_rooms(people: int, rooms: int, low: int, high: int) -> int:
-    """The group size (low..high) with which the engine makes exactly `rooms` groups, none of
-    more than `high` people; else a ValidationError saying which numbers of rooms would do."""
-    counts = _room_counts(people, low, high)
-    if rooms in counts:
-        return counts[rooms][0]
-    fewest, most = min(counts), max(counts)
+    """The smaller room size when `people` make exactly `rooms` rooms (sizes differing by at
+    most one, as the engine makes them), if every room then holds `low` to `high`; else a
+    ValidationError saying how many rooms to ask for."""
+    smallest, largest = people // rooms, -(-people // rooms)
+    if low <= smallest and largest <= high:
+        return smallest
+    fewest, most = -(-people // high), people // low
     asked = f"The {people} people here cannot make {rooms} room{'s' if rooms != 1 else ''}"
-    if rooms < fewest:
+    if most < fewest or most == 0:
+        raise ValidationError(f"{asked} of {low} to {high} people; choose a group size instead.")
+    if largest > high:
         raise ValidationError(
             f"{asked}: a room holds at most {high} people. Ask for at least {fewest} rooms."
         )
-    if rooms > most:
-        raise ValidationError(
-            f"{asked} of {low} to {high} people. Ask for at most {most} "
-            f"room{'s' if most != 1 else ''}, or choose a group size."
-        )
-    below = max(n for n in counts if n < rooms)
-    above = min(n for n in counts if n > rooms)
     raise ValidationError(
-        f"{asked} of {low} to {high} people that differ by at most one. Ask for {below} or "
-        f"{above} rooms, or choose a group size."
+        f"{asked} of {low} to {high} people. Ask for at most {most} "
+        f"room{'s' if most != 1 else ''}, or choose a group size."
     )
 
 
-def _breakout_size(people: int, size: int, low: int, high: int) -> int:
-    """The group size to match with: `size` unless it would make a room of more than `high`
+def _breakout_rooms(people: int, size: int, high: int) -> int | None:
+    """How many rooms to make when groups of `size` would make a room of more than `high`
     (the engine makes groups of size or size + 1, e.g. 10 people in eights are one room of
-    10); then the largest size giving the fewest rooms of at most `high`."""
+    10): the fewest rooms of at most `high`. None when `size` is fine as it is."""
     sizes = group_sizes(people, size)
     if not sizes or max(sizes) <= high:
-        return size
-    counts = _room_counts(people, low, high)
-    return max(counts[min(counts)])
+        return None
+    return -(-people // high)
 
 
 def _room_cap(round_: Round) -> int | None:

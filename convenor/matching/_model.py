@@ -54,6 +54,7 @@ class Model:
     want_keys: IntArray
     dense: IntArray | None  # (n+1, n+1) table of pair costs when n is small enough
     seed: int
+    groups: int | None = None  # a number of groups asked for (then size is n // groups)
 
     @property
     def n(self) -> int:
@@ -127,6 +128,17 @@ def validate(problem: Problem) -> None:
         )
     if not isinstance(problem.seed, int) or isinstance(problem.seed, bool):
         raise MatchingError(f"seed must be a whole number, got {problem.seed!r}")
+    groups = problem.groups
+    if groups is not None and (
+        not isinstance(groups, int) or isinstance(groups, bool) or groups < 1
+    ):
+        raise MatchingError(
+            f"the number of groups must be a whole number of at least 1, got {groups!r}"
+        )
+    if groups is not None and len(problem.people) // groups < 2:
+        raise MatchingError(
+            f"{len(problem.people)} people cannot make {groups} groups of at least 2"
+        )
     seen: set[PersonId] = set()
     for person in problem.people:
         if not isinstance(person.id, str) or not person.id:
@@ -184,7 +196,7 @@ def build(
     model = Model(
         ids=ids,
         index=index,
-        size=problem.size,
+        size=problem.size if problem.groups is None else n // problem.groups,
         mix=mix,
         codes=codes,
         weights=np.asarray(weights, dtype=np.int64),
@@ -196,6 +208,7 @@ def build(
         want_keys=want_keys,
         dense=None,
         seed=problem.seed,
+        groups=problem.groups,
     )
     if dense if dense is not None else n <= DENSE_MAX:
         model = replace(model, dense=_dense_table(model))

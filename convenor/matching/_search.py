@@ -234,7 +234,7 @@ def _mutual_best(a: IntArray, b: IntArray, gain: IntArray, groups: int) -> IntAr
 def solve(model: Model, rng: np.random.Generator) -> IntArray:
     """A padded grid for everyone in the model: mixing construction, descent, then kicks."""
     n = model.n
-    g = group_count(n, model.size)
+    g = group_count(n, model.size) if model.groups is None or n < 2 else model.groups
     if g == 0:
         return np.zeros((0, 1), dtype=np.int64)
     search = Search(model, initial(model, arrangement(model, rng), g), rng)

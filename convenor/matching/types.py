@@ -28,6 +28,8 @@ class Problem:
     `history` may name people who are not in `people`; such entries are ignored for grouping
     but still count as "met" if those people come back later. `avoid` pairs must never share a
     group; mutual `want` pairs should share one when that costs no repeat and no avoid.
+    `groups`, when given, is the number of groups to make instead (their sizes n // groups or
+    one more; `size` is then ignored): e.g. 15 people in 4 groups, which no target size gives.
     """
 
     people: Sequence[Person]
@@ -37,6 +39,7 @@ class Problem:
     want: Sequence[tuple[PersonId, PersonId]] = ()
     mix: Sequence[str] = DEFAULT_MIX
     seed: int = 0
+    groups: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

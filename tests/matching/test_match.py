@@ -370,3 +370,32 @@ def test_untidy_history_never_breaks_the_guarantees(
     assert sorted(placed(got)) == sorted(p.id for p in crowd)
     assert sorted(len(g) for g in got.groups) == sizes_for(n, size)
     assert match(problem) == got
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 60), st.integers(1, 30), st.integers(0, 5))
+def test_a_number_of_groups_asked_for_is_made_with_sizes_one_apart(
+    n: int, groups: int, seed: int
+) -> None:
+    problem = Problem(people=people(n, orgs=4, sectors=3), groups=groups, seed=seed)
+    if n // groups < 2:
+        with pytest.raises(MatchingError, match="cannot make"):
+            match(problem)
+        return
+    grouping = match(problem)
+    sizes = sorted(len(group) for group in grouping.groups)
+    assert len(sizes) == groups and sum(sizes) == n and not grouping.unmatched
+    assert sizes[-1] - sizes[0] <= 1
+
+
+def test_a_number_of_groups_keeps_avoided_pairs_apart_and_must_be_a_whole_number() -> None:
+    crowd = people(15, orgs=3)
+    ids = [p.id for p in crowd]
+    avoid = [(ids[0], ids[1]), (ids[2], ids[3])]
+    grouping = match(Problem(people=crowd, groups=4, avoid=avoid, seed=2))
+    assert len(grouping.groups) == 4
+    for a, b in avoid:
+        assert not any(a in group and b in group for group in grouping.groups)
+    for bad in (0, -1, True, 2.5):
+        with pytest.raises(MatchingError, match="number of groups"):
+            match(Problem(people=crowd, groups=bad))  # type: ignore[arg-type]

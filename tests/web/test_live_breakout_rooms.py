@@ -248,15 +248,27 @@ def test_a_number_of_rooms_needing_rooms_over_8_is_refused_and_saves_nothing(
     assert current_seq(session) == seq
 
 
-def test_room_numbers_the_sizes_cannot_make_name_the_nearest_that_work() -> None:
-    # 100 people: 14 rooms (of 7 or 8) and 16 (of 6 or 7) work; 15 does not.
-    assert actions._size_for_rooms(100, 14, 3, 8) == 7
-    with pytest.raises(ValidationError, match="Ask for 14 or 16 rooms"):
-        actions._size_for_rooms(100, 15, 3, 8)
-    with pytest.raises(ValidationError, match="Ask for at least 14 rooms"):
-        actions._size_for_rooms(100, 13, 3, 8)
-    assert actions._breakout_size(100, 8, 3, 8) == 7
-    assert actions._breakout_size(96, 8, 3, 8) == 8
+@pytest.mark.parametrize(("count", "asked"), [(15, 4), (18, 5), (27, 7), (24, 3), (9, 3)])
+def test_any_number_of_rooms_of_3_to_8_can_be_asked_for(
+    session: Session, facilitator: Any, programme: Programme, count: int, asked: int
+) -> None:
+    # No target size makes these (15 in fours is 4 + 4 + 4 + 3 = 4 rooms only by count).
+    connect_all(session, make_people(programme, facilitator, count))
+    round_ = start(session, facilitator, rooms=asked)
+    sizes = sorted(len(members) for members in rooms(round_).values())
+    assert len(sizes) == asked and sum(sizes) == count
+    assert sizes[-1] - sizes[0] <= 1 and sizes[0] >= 3 and sizes[-1] <= 8
+    assert not waiting(round_)
+
+
+def test_the_numbers_of_rooms_that_work_are_named() -> None:
+    assert actions._size_for_rooms(100, 13, 3, 8) == 7  # 9 rooms of 8 and 4 of 7
+    with pytest.raises(ValidationError, match="Ask for at least 13 rooms"):
+        actions._size_for_rooms(100, 12, 3, 8)
+    with pytest.raises(ValidationError, match="Ask for at most 33 rooms"):
+        actions._size_for_rooms(100, 34, 3, 8)
+    assert actions._breakout_rooms(100, 8, 8) == 13
+    assert actions._breakout_rooms(96, 8, 8) is None
 
 
 def test_moving_into_a_room_of_8_says_to_choose_another(
