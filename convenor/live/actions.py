@@ -369,9 +369,9 @@ def do_start_round(
 
     Breakouts may ask for a number of `rooms` instead of a `size` (then exactly that many
     rooms are made, their sizes differing by at most one), and one prompt per room. No
-    breakout room holds more than 8 or fewer than 3: a `size` that would make larger rooms
-    (e.g. 10 people in eights) makes the fewest rooms of at most 8 instead; a number of
-    `rooms` that would need larger or smaller rooms is refused, saying how many to ask for.
+    breakout room holds more than 8: a `size` that would make larger rooms (e.g. 10 people in
+    eights) makes the fewest rooms of at most 8 instead; a number of `rooms` that would need
+    larger rooms, or rooms of one, is refused, saying how many to ask for.
     """
     _ensure_open(session)
     if kind not in ROUND_SIZES:
@@ -409,7 +409,7 @@ def do_start_round(
             raise ValidationError("At least two participants must be here to start a round.")
         groups = None
         if rooms is not None:
-            size = _size_for_rooms(len(people), rooms, low, high)
+            size = _size_for_rooms(len(people), rooms, high)
             groups = rooms
         elif kind == Round.Kind.BREAKOUT:
             groups = _breakout_rooms(len(people), size, high)
@@ -463,23 +463,23 @@ def do_start_round(
     return round_
 
 
-def _size_for_rooms(people: int, rooms: int, low: int, high: int) -> int:
+def _size_for_rooms(people: int, rooms: int, high: int) -> int:
     """The smaller room size when `people` make exactly `rooms` rooms (sizes differing by at
-    most one, as the engine makes them), if every room then holds `low` to `high`; else a
+    most one, as the engine makes them), if every room then holds 2 to `high` (asked for a
+    number of rooms, a room may be a pair: 5 people in 2 rooms are 3 + 2); else a
     ValidationError saying how many rooms to ask for."""
     smallest, largest = people // rooms, -(-people // rooms)
-    if low <= smallest and largest <= high:
+    if smallest >= 2 and largest <= high:
         return smallest
-    fewest, most = -(-people // high), people // low
     asked = f"The {people} people here cannot make {rooms} room{'s' if rooms != 1 else ''}"
-    if most < fewest or most == 0:
-        raise ValidationError(f"{asked} of {low} to {high} people; choose a group size instead.")
     if largest > high:
+        fewest = -(-people // high)
         raise ValidationError(
             f"{asked}: a room holds at most {high} people. Ask for at least {fewest} rooms."
         )
+    most = people // 2
     raise ValidationError(
-        f"{asked} of {low} to {high} people. Ask for at most {most} "
+        f"{asked} of at least 2 people. Ask for at most {most} "
         f"room{'s' if most != 1 else ''}, or choose a group size."
     )
 

@@ -112,7 +112,7 @@ def test_breakout_by_group_size_mixes_organisations_and_uses_one_prompt(
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"kind": "breakout", "rooms": 4}, "cannot make 4 rooms"),
+        ({"kind": "breakout", "rooms": 6}, "cannot make 6 rooms of at least 2"),
         ({"kind": "breakout", "rooms": 0}, "1 to 200 rooms"),
         ({"kind": "coffee", "rooms": 2}, "Only breakout rounds"),
         ({"kind": "coffee", "room_prompts": ["A"]}, "Only breakout rounds have a prompt"),
