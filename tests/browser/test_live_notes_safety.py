@@ -217,7 +217,7 @@ def test_a_countdown_shorter_than_a_threshold_does_not_announce_it(
     expect(clock).to_have_text(re.compile(r"^[23]:\d\d left$"))
     room.console.get_by_label("Message", exact=True).fill("Half way there.")
     command(room.console, "Send to every room", "Sent the message to every room.")
-    expect(page.get_by_text("Half way there.")).to_be_visible()
+    expect(page.get_by_text("Half way there.", exact=True)).to_be_visible()
     expect(clock).to_have_text(re.compile(r"^[23]:\d\d left$"))
     page.wait_for_timeout(2500)  # ticks once a second
     assert not [text for text in said(page) if "Five minutes left" in text], said(page)

@@ -134,9 +134,11 @@
     var caret = inside && focused.tagName === "TEXTAREA" ?
       [focused.selectionStart, focused.selectionEnd] : null;
     var typed = unsaved(region);
+    var said = statuses(region);
     region.innerHTML = html;
     tidy(region);
     restore(typed);
+    restoreStatuses(region, said);
     bindNotes();
     var again = focusId ? document.getElementById(focusId) : null;
     if (!again && key) {
@@ -186,6 +188,31 @@
       }
     });
     return kept;
+  }
+  // A status message a script has just put up (marked with data-said-at, e.g. "Room 1's
+  // wording is added…") is not cut short when an event redraws its region a moment later: it
+  // is put back into the same place (the status elements of the nearest element with an id),
+  // if the server drew it empty.
+  var FRESH_STATUS_MS = 5000;
+  function statuses(region) {
+    var kept = [];
+    var now = Date.now();
+    Array.prototype.forEach.call(region.querySelectorAll("[role=status][data-said-at]"), function (el) {
+      var owner = el.parentElement ? el.parentElement.closest("[id]") : null;
+      var fresh = now - Number(el.getAttribute("data-said-at")) < FRESH_STATUS_MS;
+      if (!fresh || !owner || !region.contains(owner) || !el.textContent.trim()) { return; }
+      var index = Array.prototype.indexOf.call(owner.querySelectorAll("[role=status]"), el);
+      kept.push([owner.id, index, el.textContent]);
+    });
+    return kept;
+  }
+  function restoreStatuses(region, kept) {
+    kept.forEach(function (item) {
+      var owner = document.getElementById(item[0]);
+      if (!owner || !region.contains(owner)) { return; }
+      var el = owner.querySelectorAll("[role=status]")[item[1]];
+      if (el && !el.textContent.trim()) { el.textContent = item[2]; }
+    });
   }
   function restore(kept) {
     kept.forEach(function (item) {

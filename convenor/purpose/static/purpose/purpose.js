@@ -19,7 +19,13 @@
     each(fields(form), function (field) { out.push(field[which].replace(/\r\n/g, "\n").trim()); });
     return out.join("\u0000");
   }
-  function say(el, text) { if (el && el.textContent !== text) { el.textContent = text; } }
+  // data-said-at: live.js puts a message said just now back if an event redraws the region.
+  function say(el, text) {
+    if (el && el.textContent !== text) {
+      el.textContent = text;
+      if (el.getAttribute("role") === "status") { el.setAttribute("data-said-at", String(Date.now())); }
+    }
+  }
   function draftForm(el) {
     return el && el.closest ? el.closest("form[data-purpose-words]") : null;
   }
