@@ -234,9 +234,6 @@ def _connect(session: Session, membership: Membership, channel_name: str) -> Non
     actions.do_connect(session, channel_name, participant=membership.participant, user=user)
 
 
-ARCHIVED = "This programme is archived: nothing in it can change."
-
-
 def _fresh(membership: Membership) -> Membership:
     """`membership` with its programme read again: it may have been archived since the tab
     connected (and an archived programme is read-only, as `can_edit` says)."""
@@ -251,7 +248,7 @@ def _execute(session: Session, membership: Membership, name: str, content: dict[
     parse and run a command."""
     membership = _fresh(membership)
     if not membership.can_edit:
-        raise commands.CommandError(ARCHIVED)
+        raise commands.CommandError(notes.ARCHIVED)
     values = commands.parse(name, content)
     # The facilitator's user row may not be loaded yet, and loading it is a query: sync side.
     assert membership.facilitation is not None

@@ -91,6 +91,7 @@ class Outcome:
         return reply
 
 
+ARCHIVED = "This programme is archived: nothing in it can change."
 CONFLICT = (
     "Your room's notes changed a lot while this page was away; the latest version is shown "
     "and your last change was not saved."
@@ -124,7 +125,7 @@ def _closed(round_: Round | None) -> str | None:
     if round_.kind != Round.Kind.BREAKOUT:
         return "Only breakout rooms have shared notes."
     if round_.session.programme.archived_at is not None:
-        return "This programme is archived: nothing in it can change."
+        return ARCHIVED
     if round_.rooms_closed(timezone.now() - CLOSING_GRACE):
         return "The rooms have closed, so the notes can no longer change."
     return None

@@ -12,8 +12,8 @@ from convenor.accounts.models import User
 from convenor.activities import registry as reg
 from convenor.live import actions, revoke
 from convenor.live.commands import COMMANDS, Field
-from convenor.live.consumers import ARCHIVED
 from convenor.live.models import LiveEvent, Round, SegmentRun
+from convenor.live.notes import ARCHIVED
 from convenor.live.state import snapshot
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
