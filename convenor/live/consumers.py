@@ -264,6 +264,10 @@ def _perform(session: Session, membership: Membership, name: str, content: dict[
     return perform(session, membership, name, content)
 
 
+# A queued notes save and the future its consumer awaits for the answer.
+Waiting = tuple[notes.Save, "asyncio.Future[notes.Outcome]"]
+
+
 class NotesWriter:
     """Queues the notes saves of one process's tabs and writes them in batches (group commit).
 
@@ -273,9 +277,12 @@ class NotesWriter:
     messages, and goes straight on to whatever queued meanwhile, without waiting for the
     loop, which may be busy receiving the very saves that make up the next batch. One save
     alone is written at once; under a crowd a batch is whatever arrived while the last was
-    written, so the wait adapts to the load without a timer. The job steps aside when other
-    database work is waiting for the thread (after at least one batch), and after MAX_ROUNDS
-    batches in any case.
+    written, so the wait adapts to the load without a timer. A batch also takes the saves of
+    its sessions that arrived while it waited for their locks (held by another process's
+    batch, or by an action), so with several processes a crowd is written in a few large
+    batches rather than many small ones taking the lock in turn. The job steps aside when
+    other database work is waiting for the thread (after at least one batch), and after
+    MAX_ROUNDS batches in any case.
     """
 
     MAX_BATCH = 500
@@ -283,7 +290,7 @@ class NotesWriter:
 
     def __init__(self) -> None:
         # Appended to on the event loop, taken from on the database thread (deque is safe).
-        self.waiting: deque[tuple[notes.Save, asyncio.Future[notes.Outcome]]] = deque()
+        self.waiting: deque[Waiting] = deque()
         self.task: asyncio.Task[None] | None = None
 
     async def save(self, save: notes.Save) -> notes.Outcome:
@@ -303,13 +310,19 @@ class NotesWriter:
         for rounds in range(self.MAX_ROUNDS):
             if rounds and db_jobs_waiting():
                 return  # `_run` queues the rest behind them
-            batch: list[tuple[notes.Save, asyncio.Future[notes.Outcome]]] = []
+            batch: list[Waiting] = []
             while self.waiting and len(batch) < self.MAX_BATCH:
                 batch.append(self.waiting.popleft())
             if not batch:
                 return
+
+            def more(sessions: set[uuid.UUID], batch: list[Waiting] = batch) -> list[notes.Save]:
+                extra = self._take(sessions, self.MAX_BATCH - len(batch))
+                batch.extend(extra)
+                return [save for save, _ in extra]
+
             try:
-                outcomes, held = notes.save_all_held([save for save, _ in batch])
+                outcomes, held = notes.save_all_held([save for save, _ in batch], more)
             except Exception:
                 logger.exception("Could not write %d notes saves", len(batch))
                 failed = "The server could not save this just now; it is kept on your page."
@@ -325,9 +338,25 @@ class NotesWriter:
             if deliveries:
                 loop.call_soon_threadsafe(_tell, deliveries)
 
+    def _take(self, sessions: set[uuid.UUID], most: int) -> list[Waiting]:
+        """On the database thread: take up to `most` waiting saves of `sessions`, in order,
+        leaving the others queued in theirs."""
+        taken: list[Waiting] = []
+        kept: list[Waiting] = []
+        for _ in range(len(self.waiting)):
+            if len(taken) >= most:
+                break
+            try:
+                item = self.waiting.popleft()
+            except IndexError:
+                break
+            (taken if item[0].session_id in sessions else kept).append(item)
+        self.waiting.extendleft(reversed(kept))
+        return taken
+
 
 def _answer(
-    batch: list[tuple[notes.Save, "asyncio.Future[notes.Outcome]"]],
+    batch: list[Waiting],
     outcomes: list[notes.Outcome],
 ) -> None:
     """On the event loop: answer a batch's writers."""

@@ -21,6 +21,7 @@ people typing at once cost a few transactions, not 500.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -59,6 +60,10 @@ class Save:
     # The writing tab's channel, when it came over a WebSocket: the answer tells that tab what
     # the room's event would, so the event is not sent to it as well.
     channel: str | None = None
+
+
+# Further saves of the sessions locked (see `save_all`).
+More = Callable[[set[UUID]], list["Save"]]
 
 
 @dataclass(frozen=True)
@@ -193,26 +198,41 @@ def _update(rows: list[RoomNotes]) -> None:
     )
 
 
-def save_all_held(saves: list[Save]) -> tuple[list[Outcome], Held]:
+def save_all_held(saves: list[Save], more: More | None = None) -> tuple[list[Outcome], Held]:
     """`save_all`, with the rooms' notifications held: the caller answers the writers, then
     calls the returned `finish()` (on this thread) and starts the deliveries it returns on its
     event loop."""
     with held_deliveries() as held:
-        outcomes = save_all(saves)
+        outcomes = save_all(saves, more)
     return outcomes, held
 
 
-def save_all(saves: list[Save]) -> list[Outcome]:
-    """Apply `saves` in order, in one transaction; one outcome per save."""
-    outcomes: list[Outcome | None] = [None] * len(saves)
+def _checked(saves: list[Save], outcomes: list[Outcome | None]) -> list[tuple[int, Save, str]]:
+    """Give each save a place in `outcomes`, with an error already there for a save whose
+    fields are wrong; returns the rest, each with its place and its text."""
     valid: list[tuple[int, Save, str]] = []
-    for index, save in enumerate(saves):
+    for save in saves:
+        index = len(outcomes)
         text = save.text.replace("\r\n", "\n")
         problem = check(text, save.rev, save.sid)
-        if problem is not None:
-            outcomes[index] = Outcome("error", save.group_id, message=problem)
-        else:
+        outcomes.append(
+            None if problem is None else Outcome("error", save.group_id, message=problem)
+        )
+        if problem is None:
             valid.append((index, save, text))
+    return valid
+
+
+def save_all(saves: list[Save], more: More | None = None) -> list[Outcome]:
+    """Apply `saves` in order, in one transaction; one outcome per save.
+
+    `more`, called once the sessions' locks are held, with those sessions' ids, returns
+    further saves of those sessions to apply after `saves` in the same transaction (the
+    consumers' writer hands over what arrived while it waited for the locks, see
+    convenor.live.consumers.NotesWriter); their outcomes follow those of `saves`.
+    """
+    outcomes: list[Outcome | None] = []
+    valid = _checked(saves, outcomes)
     if not valid:
         return [outcome for outcome in outcomes if outcome is not None]
     with transaction.atomic():
@@ -220,6 +240,11 @@ def save_all(saves: list[Save]) -> list[Outcome]:
         # Every action on a session takes its lock first: rounds and rooms cannot change
         # under these saves (the rooms closing, someone moved, the round ending).
         states = {session_id: lock_session(session_id) for session_id in sessions}
+        if more is not None:
+            extra = more(set(states))
+            if not {save.session_id for save in extra} <= states.keys():
+                raise ValueError("More saves may only be of the sessions already locked.")
+            valid += _checked(extra, outcomes)
         group_ids = {save.group_id for _, save, _ in valid}
         # Plain rows, and each round once (a room's round is one of very few).
         rows = RoomGroup.objects.filter(pk__in=group_ids).values_list("pk", "round_id", "number")

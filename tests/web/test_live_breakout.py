@@ -4,6 +4,7 @@ Set-up goes through the real actions; every event-writing action is checked with
 events-consistency pattern (fresh snapshot + the action's events == refetched snapshot).
 """
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable
@@ -615,6 +616,43 @@ def test_a_batch_costs_the_same_queries_for_three_rooms_or_thirty(
     for group in breakout.groups.all():
         text = RoomNotes.objects.get(group=group).text
         assert all(f"and {i}" in text for i in range(10))
+
+
+def test_saves_handed_over_once_the_lock_is_held_join_the_batch(
+    session: Session, breakout: Round
+) -> None:
+    """The writer hands over what arrived while the batch waited for the session's lock:
+    `more` is asked once, with the sessions locked, and its saves are applied after the
+    first ones, in the same transaction, their outcomes following."""
+    first, *later = every_member_saves(breakout, session, "hello")
+    asked: list[set[Any]] = []
+
+    def more(sessions: set[Any]) -> list[notes_module.Save]:
+        asked.append(sessions)
+        return later
+
+    seq = current_seq(session)
+    outcomes = notes_module.save_all([first], more)
+    assert asked == [{session.pk}]
+    assert [o.kind for o in outcomes] == ["saved"] * (1 + len(later))
+    for group in breakout.groups.all():
+        stored = RoomNotes.objects.get(group=group)
+        assert stored.text.splitlines() == [f"{p.display_name}: hello" for p in members(group)]
+    written = events_after(session, seq)
+    assert written is not None and len(written) == breakout.groups.count(), "one per room"
+
+
+def test_saves_handed_over_must_be_of_the_sessions_locked(
+    session: Session, breakout: Round, programme: Any
+) -> None:
+    other = Session.objects.create(
+        programme=programme, title="Another", starts_at=session.starts_at, duration_minutes=60
+    )
+    first, second, *_ = every_member_saves(breakout, session, "hello")
+    stray = dataclasses.replace(second, session_id=other.pk)
+    with pytest.raises(ValueError, match="only be of the sessions already locked"):
+        notes_module.save_all([first], lambda sessions: [stray])
+    assert not RoomNotes.objects.exists(), "the whole batch rolled back"
 
 
 def test_a_bad_save_in_a_batch_is_refused_alone(

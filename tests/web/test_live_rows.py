@@ -1,8 +1,10 @@
-"""convenor.live.rows: many rows written with executemany read back exactly as the ORM wrote
-them would, on SQLite and PostgreSQL alike, and text is only ever a parameter."""
+"""convenor.live.rows: many rows written with one statement read back exactly as the ORM
+would have written them, on SQLite and PostgreSQL alike, and text is only ever a parameter."""
 
 import uuid
 from datetime import UTC, datetime
+
+import pytest
 
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
 from convenor.live.rows import insert_rows, update_rows
@@ -43,3 +45,34 @@ def test_updated_rows_read_back_as_given(session: Session) -> None:
     first, second = (RoomNotes.objects.get(pk=row.pk) for row in rows)
     assert (first.text, first.rev, first.recent, first.updated_at) == (TRICKY, 3, recent, when)
     assert (second.text, second.rev, second.recent) == ("", 0, []), "other rows untouched"
+
+
+def test_many_rows_updated_at_once_each_get_their_own_values(session: Session) -> None:
+    """One statement for many rows (an array per column on PostgreSQL): each row gets its own
+    values, nulls included, and rows not named are left alone."""
+    round_ = Round.objects.create(session=session, kind="breakout", size=4, seed=1)
+    rooms = [RoomGroup.objects.create(round=round_, number=n, room_token="t") for n in range(5)]
+    rows = [RoomNotes.objects.create(round=round_, number=n, group=rooms[n]) for n in range(5)]
+    changes = [
+        (row.pk, [None if n % 2 else rooms[n].pk, f"{TRICKY} {n}", n, [{"n": n, "x": None}]])
+        for n, row in enumerate(rows[:4])
+    ]
+    update_rows(RoomNotes, ["group", "text", "rev", "recent"], changes)
+    stored = {
+        pk: (group, text, rev, recent)
+        for pk, group, text, rev, recent in RoomNotes.objects.values_list(
+            "pk", "group_id", "text", "rev", "recent"
+        )
+    }
+    for pk, values in changes:
+        assert stored[pk] == tuple(values)
+    assert stored[rows[4].pk] == (rooms[4].pk, "", 0, []), "the row not named is untouched"
+
+
+def test_a_row_may_be_updated_only_once_per_call(session: Session) -> None:
+    round_ = Round.objects.create(session=session, kind="breakout", size=4, seed=1)
+    row = RoomNotes.objects.create(round=round_, number=1)
+    with pytest.raises(ValueError, match="only once"):
+        update_rows(RoomNotes, ["rev"], [(row.pk, [1]), (row.pk, [2])])
+    row.refresh_from_db()
+    assert row.rev == 0
