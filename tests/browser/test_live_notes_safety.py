@@ -168,7 +168,9 @@ def test_notes_typed_while_the_server_cannot_be_reached_are_saved_on_reconnectin
     assert not unexpected_errors(contexts), unexpected_errors(contexts)
 
 
-def test_notes_typed_as_the_rooms_close_are_saved(contexts: Contexts, server: Server) -> None:
+def test_notes_typed_as_the_rooms_close_are_saved(
+    contexts: Contexts, server: Server, check_page: PageChecker
+) -> None:
     room = open_room(contexts, server, "Notes at closing")
     page, area = room.pages[0], room.area()
     area.fill("Our summary.")
@@ -176,6 +178,7 @@ def test_notes_typed_as_the_rooms_close_are_saved(contexts: Contexts, server: Se
     room.console.get_by_label("Warning (seconds)").fill(str(MIN_WARNING_S))
     command(room.console, "Close the rooms", f"The rooms close in {MIN_WARNING_S} s.")
     expect(page.get_by_text("The rooms close soon.")).to_be_visible()
+    check_page(page, "participant page with the rooms' closing countdown")
     # Typing up to the closing time: too late for the save a moment before it, and the last
     # keys land after the deadline (the server and the browser share this machine's clock).
     page.wait_for_function(
@@ -198,6 +201,8 @@ def test_notes_typed_as_the_rooms_close_are_saved(contexts: Contexts, server: Se
     expect(room.area(1)).to_have_value(expected)
     expect(room.console_notes()).to_have_text(expected)
     assert saved_text(page) == expected
+    check_page(page, "participant page with the rooms closed (notes read-only)")
+    check_page(room.console, "console with the rooms closed")
     plenary = page.context.new_page()
     plenary.goto(page.get_by_role("link", name="the notes from every room").get_attribute("href"))
     expect(plenary.get_by_role("article")).to_contain_text(expected)

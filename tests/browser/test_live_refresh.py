@@ -147,7 +147,7 @@ def test_the_focus_stays_on_a_control_without_an_id_when_its_region_is_redrawn(
 
 
 def test_an_overrun_re_times_what_follows_as_the_clock_passes(
-    contexts: Contexts, server: Server
+    contexts: Contexts, server: Server, check_page: PageChecker
 ) -> None:
     """Nobody acts while a segment runs over: each page moves the times of what follows on by
     itself, minute by minute, and says how far over it is (its clock is run forward here)."""
@@ -182,5 +182,6 @@ def test_an_overrun_re_times_what_follows_as_the_clock_passes(
     shown_h, shown_m = map(int, next_time.inner_text().split(":"))
     # The next segment now starts about as late as this one is running over (to the minute).
     assert abs((shown_h * 60 + shown_m) - expected) <= 1, (planned, late, next_time.inner_text())
+    check_page(page, "participant page running over time")
     assert_not_reloaded(page, person.name)
     contexts.assert_no_errors()

@@ -178,3 +178,16 @@ def cookie_of() -> Callable[[Any], Any]:
         return database_sync_to_async(maker)(who)
 
     return _cookie
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_connection_left(django_db_setup: None) -> Iterator[None]:
+    """Close the connections the tests' threads keep (the consumers' database thread, and
+    the one `database_sync_to_async` runs on) before the test database is dropped; on
+    PostgreSQL a connection left open makes dropping it fail, and it stays behind."""
+    yield
+    from channels.db import database_sync_to_async
+    from django.db import connections
+
+    asyncio.run(database_sync_to_async(connections.close_all)())
+    consumers.close_db_connections()
