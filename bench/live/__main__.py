@@ -1,4 +1,5 @@
-"""`python -m bench.live [--n 100,500,1000] [--writers M] [--modes single,two] [--quick]`
+"""`python -m bench.live [--n 100,500,1000] [--writers M] [--modes single,two] [--quick]
+[--segment KIND]`
 
 Starts the servers itself (see bench.live.run), connects N simulated participants over
 WebSockets on loopback, has the facilitator start a coffee-trial round and times, for each
@@ -19,7 +20,7 @@ import time
 
 import numpy as np
 
-from bench.live.run import MODES, Outcome, run_mode
+from bench.live.run import MODES, SEGMENTS, Outcome, run_mode
 
 QUICK_N = 20
 
@@ -120,6 +121,10 @@ def details(out: Outcome) -> str:
     frames = ", ".join(f"{name} {count}" for name, count in out.frames.items())
     parts.append(f"  server CPU: {cpu}; frames received: {frames}")
     parts.append(
+        f"  rounds run in the segment of kind {out.segment}; participants' activity region fetches "
+        f"(whole run): {out.activity_fetches}"
+    )
+    parts.append(
         f"  regions pushed with events (up to the round): {out.pushed}; round partial "
         f"fetches after "
         f"the click: {len(out.round_fetch_ms)}, p50/p95/p99 {percentiles(out.round_fetch_ms)} "
@@ -154,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         help="give the crowd this many times longer to connect (default 1)",
     )
     parser.add_argument(
+        "--segment",
+        choices=SEGMENTS,
+        default="coffee_trial",
+        help="the kind of run-sheet segment the rounds run in (default coffee_trial, which "
+        "has no activity; the others make every tab fetch its activity region)",
+    )
+    parser.add_argument(
         "--settings",
         default="convenor.settings",
         help="Django settings module for the servers (to compare a change)",
@@ -171,13 +183,16 @@ def main(argv: list[str] | None = None) -> int:
     # A stop by SIGTERM (a `timeout`, CI) unwinds like Ctrl-C, so servers are stopped and the
     # PostgreSQL database and Redis database are cleaned up.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    print(machine(), f"settings {args.settings}", flush=True)
+    print(machine(), f"settings {args.settings}, segment {args.segment}", flush=True)
     # The whole run stays within its limit: a configuration that would start too late is
     # reported as not run, and the last one gets only what is left.
     deadline = time.monotonic() + args.minutes * 60
     results: list[Outcome] = []
     for mode in chosen:
-        for out in run_mode(mode, ns, args.writers, args.settings, args.patience, deadline):
+        runs = run_mode(
+            mode, ns, args.writers, args.settings, args.patience, deadline, args.segment
+        )
+        for out in runs:
             results.append(out)
             print(details(out), file=sys.stderr, flush=True)
             if args.json:

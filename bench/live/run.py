@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.live.clients import Browser
+from bench.live.clients import ACTIVITY, Browser
 from bench.live.servers import (
     Server,
     django_env,
@@ -33,6 +33,12 @@ from bench.live.servers import (
 )
 
 MODES = ("single", "two")
+# Kinds of segment of the seeded run-sheet (the built-in "common-purpose" template) the rounds
+# may run in. The default, the coffee trial, has no activity; the others' activity region
+# follows the run-sheet (and, for the empathy map and the common purpose, the rounds too), so
+# every tab fetches it when the segment starts and, for those two, when a round starts,
+# changes or ends, as live.js does.
+SEGMENTS = ("coffee_trial", "plenary", "cynefin_board", "empathy_map", "common_purpose")
 JOIN_AT_ONCE = 50  # handshakes in flight at once while the crowd arrives
 SOCKET_TIMEOUT = 20.0
 
@@ -52,6 +58,9 @@ class Outcome:
     mode: str
     n: int
     writers: int  # asked for; once the rooms are open, those who had a room to write in
+    # The kind of run-sheet segment started before the rounds (its activity, if any, is on
+    # every page while they run).
+    segment: str = "coffee_trial"
     seed_s: float = 0.0
     join_s: float = 0.0
     join_failures: int = 0
@@ -78,6 +87,7 @@ class Outcome:
     server_cpu_s: dict[str, float] = field(default_factory=dict)
     round_fetch_ms: list[float] = field(default_factory=list)
     pushed: int = 0  # regions that came rendered with their events, up to the round
+    activity_fetches: int = 0  # participants' fetches of the activity region, whole run
     frames: dict[str, int] = field(default_factory=dict)
     load: tuple[float, float] = (0.0, 0.0)
     error: str = ""
@@ -287,7 +297,7 @@ async def drive(
 
             await command(
                 console,
-                {"type": "start_segment", "segment": seeded["coffee_segment"]},
+                {"type": "start_segment", "segment": seeded["segments"][out.segment]},
                 limits.assign,
             )
             await settle(everyone, limits.settle)
@@ -333,6 +343,9 @@ async def drive(
             await ping_burst(writers, out, limits.write)
             await settle(everyone, limits.settle)
             phases.end("pings")
+            out.activity_fetches = sum(
+                path == ACTIVITY for p in people for path, _, _ in p.fetch_log
+            )
             return acked
         finally:
             await asyncio.gather(*(b.close() for b in [console, *crowd]), return_exceptions=True)
@@ -356,19 +369,23 @@ def run_mode(
     settings: str = "convenor.settings",
     patience: float = 1.0,
     deadline: float | None = None,
+    segment: str = "coffee_trial",
 ) -> Iterator[Outcome]:
     """Every N of one mode on one database (one cohort of max(N) people, one session per N),
-    each outcome as soon as it is known.
+    each outcome as soon as it is known. The rounds run in the first segment of kind
+    `segment` of the seeded run-sheet (see SEGMENTS).
 
     Each N gets fresh servers and its own session (the first N people of the cohort), so the
     runs share only the programme's history of rounds, as a real series would.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
+    if segment not in SEGMENTS:
+        raise ValueError(f"segment must be one of {SEGMENTS}")
     raise_open_files(4 * max(ns) + 512)
     if deadline is not None and deadline - time.monotonic() < 60:
         for n in ns:
-            out = Outcome(mode=mode, n=n, writers=min(writers or min(n, 500), n))
+            out = Outcome(mode, n, min(writers or min(n, 500), n), segment)
             out.error = "not run: the whole run's time limit was reached"
             yield out
         return
@@ -381,7 +398,7 @@ def run_mode(
             seed_s = time.monotonic() - started
             for n, session in zip(ns, cohort["sessions"], strict=True):
                 seeded = {**cohort, **session, "participants": cohort["participants"][:n]}
-                out = Outcome(mode=mode, n=n, writers=min(writers or min(n, 500), n))
+                out = Outcome(mode, n, min(writers or min(n, 500), n), segment)
                 out.seed_s = seed_s
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left < 30:
@@ -426,6 +443,12 @@ def _run_one(
     return out
 
 
-def run(mode: str, n: int, writers: int, settings: str = "convenor.settings") -> Outcome:
+def run(
+    mode: str,
+    n: int,
+    writers: int,
+    settings: str = "convenor.settings",
+    segment: str = "coffee_trial",
+) -> Outcome:
     """One configuration on its own database."""
-    return next(run_mode(mode, [n], writers, settings))
+    return next(run_mode(mode, [n], writers, settings, segment=segment))

@@ -56,8 +56,17 @@ def seed(count: int, sessions: int = 1) -> dict[str, Any]:
                 video_url_template="https://meet.example.org/{room}",
             )
             segments = workshop_actions.apply_template(session, user, "common-purpose")
-            coffee = next(str(s.pk) for s in segments if s.kind == "coffee_trial")
-            made.append({"session": str(session.pk), "coffee_segment": coffee})
+            # The first segment of each kind, for `--segment`.
+            kinds: dict[str, str] = {}
+            for segment in segments:
+                kinds.setdefault(segment.kind, str(segment.pk))
+            made.append(
+                {
+                    "session": str(session.pk),
+                    "coffee_segment": kinds["coffee_trial"],
+                    "segments": kinds,
+                }
+            )
         people = []
         for index in range(count):
             participant = programme_actions.add_participant(

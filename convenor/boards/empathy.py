@@ -204,37 +204,48 @@ def _areas(notes: list[NoteView]) -> list[AreaView]:
 
 
 def maps_for(
-    segment: Segment, viewer: Membership | None, *, with_hidden: bool = False
+    segment: Segment,
+    viewer: Membership | None,
+    *,
+    with_hidden: bool = False,
+    group: RoomGroup | None = None,
 ) -> list[GroupMap]:
     """Every group's map for the segment: the groups of the map round (even with no notes yet)
-    and any earlier group that has notes. Hidden notes only `with_hidden` (facilitators)."""
+    and any earlier group that has notes. Hidden notes only `with_hidden` (facilitators).
+
+    With `group` (a group of the map round), only that group's map: what a participant's panel
+    shows, read without the other groups' notes (a round of 1,000 people has 250 rooms, and
+    each of their pages asks for its panel when the round starts)."""
     session = segment.session
     notes = EmpathyNote.objects.filter(segment=segment).select_related("author")
     if not with_hidden:
         notes = notes.filter(hidden=False)
+    if group is not None:
+        notes = notes.filter(round_id=group.round_id, number=group.number)
     programme = session.programme
     me = viewer.participant.pk if viewer is not None and viewer.participant else None
     by_group: dict[tuple[Any, int], list[NoteView]] = {}
     for note in notes.order_by("created_at"):
         view = NoteView(note, author_label(programme, note.author, viewer), note.author_id == me)
         by_group.setdefault((note.round_id, note.number), []).append(view)
-    current = map_round(session)
     keys = set(by_group)
-    if current is not None:
-        keys |= {(current.pk, number) for number in current.groups.values_list("number", flat=True)}
+    if group is not None:
+        keys.add((group.round_id, group.number))
+        rooms = RoomGroup.objects.filter(pk=group.pk)
+    else:
+        current = map_round(session)
+        if current is not None:
+            numbers = current.groups.values_list("number", flat=True)
+            keys |= {(current.pk, number) for number in numbers}
+        rooms = RoomGroup.objects.filter(round__in={key[0] for key in keys})
     rounds = {r.pk: r for r in Round.objects.filter(pk__in={key[0] for key in keys})}
-    groups = {
-        (group.round_id, group.number): group
-        for group in RoomGroup.objects.filter(round__in=rounds.values()).annotate(
-            n=Count("memberships")
-        )
-    }
+    groups = {(room.round_id, room.number): room for room in rooms.annotate(n=Count("memberships"))}
     ordered = sorted(keys, key=lambda key: (rounds[key[0]].started_at, key[1]))
     maps = []
     for key in ordered:
-        group = groups.get(key)
-        members = getattr(group, "n", 0) if group is not None else 0
-        maps.append(GroupMap(rounds[key[0]], key[1], group, members, _areas(by_group.get(key, []))))
+        room = groups.get(key)
+        members = getattr(room, "n", 0) if room is not None else 0
+        maps.append(GroupMap(rounds[key[0]], key[1], room, members, _areas(by_group.get(key, []))))
     return maps
 
 
@@ -272,11 +283,7 @@ def panel_context(membership: Membership, session: Session, segment: Segment) ->
         .first()
     )
     if row is not None:
-        mine = [
-            m
-            for m in maps_for(segment, membership)
-            if m.round.pk == round_.pk and m.number == row.group.number
-        ]
+        mine = maps_for(segment, membership, group=row.group)
         context["empathy_group"] = row.group
         context["empathy_my_map"] = mine[0] if mine else None
     return context

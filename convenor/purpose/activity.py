@@ -207,10 +207,14 @@ def drafting_context(membership: Membership, session: Session, segment: Segment)
     if round_ is None:
         return context
     programme = membership.programme
-    drafts = {draft.number: draft for draft in GroupDraft.objects.filter(round=round_)}
     if membership.participant is not None:
+        # Only this room's draft: every page asks for its panel when a round starts.
         group = actions.room_of(round_, membership.participant)
-        draft = drafts.get(group.number) if group is not None else None
+        draft = (
+            GroupDraft.objects.filter(round=round_, number=group.number).first()
+            if group is not None
+            else None
+        )
         context.update(
             group=group,
             draft=draft,
@@ -218,6 +222,7 @@ def drafting_context(membership: Membership, session: Session, segment: Segment)
             versions=_versions(draft, programme, membership),
         )
     else:
+        drafts = {draft.number: draft for draft in GroupDraft.objects.filter(round=round_)}
         numbers = sorted(set(round_.groups.values_list("number", flat=True)) | set(drafts))
         context["rooms"] = [
             RoomView(

@@ -4,12 +4,17 @@ It checks correctness only (everyone sees their group, every note acknowledged i
 not speed: other work on the machine changes the timings.
 """
 
+import pytest
+
 from bench.live.__main__ import QUICK_N
 from bench.live.run import run
 
 
-def test_the_quick_benchmark_assigns_everyone_and_loses_no_note() -> None:
-    out = run("single", QUICK_N, QUICK_N)
+# In an empathy-map segment every tab also fetches its activity region when the segment
+# starts and when each round starts or ends (the panel follows the breakout groups).
+@pytest.mark.parametrize("segment", ["coffee_trial", "empathy_map"])
+def test_the_quick_benchmark_assigns_everyone_and_loses_no_note(segment: str) -> None:
+    out = run("single", QUICK_N, QUICK_N, segment=segment)
     assert out.error == ""
     assert out.join_failures == 0
     assert out.unassigned == 0
@@ -20,3 +25,9 @@ def test_the_quick_benchmark_assigns_everyone_and_loses_no_note() -> None:
     # Every writer's save was merged on the first try, and every ping came back.
     assert out.conflicts == 0
     assert len(out.ping_ms) == QUICK_N
+    # The coffee trial's segment has no activity (its run-sheet event says so, nothing to
+    # fetch); an empathy map's panel is fetched by every tab, at least when its segment starts.
+    if segment == "coffee_trial":
+        assert out.activity_fetches == 0
+    else:
+        assert out.activity_fetches >= QUICK_N
