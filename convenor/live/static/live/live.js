@@ -348,7 +348,10 @@
     Array.prototype.forEach.call(form.elements, function (field) {
       if (!field.name || field.name === "csrfmiddlewaretoken" || field.value === "") { return; }
       if (field.name === "command") { message.type = field.value; return; }
-      message[field.name] = field.type === "number" ? Number(field.value) : field.value;
+      // Numbers travel as numbers: number inputs, and other fields (a room's <select>) marked
+      // data-int, as in the activity forms below.
+      var numeric = field.type === "number" || field.hasAttribute("data-int");
+      message[field.name] = numeric && /^-?[0-9]+$/.test(field.value) ? Number(field.value) : field.value;
     });
     setStatus("Sending…");
     socket.send(JSON.stringify(message));

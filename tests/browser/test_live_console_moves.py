@@ -1,0 +1,102 @@
+"""The console's group forms, driven in Chromium as a facilitator would: move someone to
+another breakout room, and swap two people between rooms.
+
+The rooms are started through the action functions with six people present (made-up
+channels), so only the facilitator needs a browser. The console sends its commands over its
+WebSocket; a room's number comes from a <select>, which must reach the server as a number
+(it once went as text and every move was refused with "“room” must be a whole number").
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from . import flows
+from .conftest import Contexts
+from .live_helpers import command, run_seed, seed_live_session
+from .support import DESKTOP, PageChecker, PointerDriver, Server
+
+pytestmark = pytest.mark.browser
+
+# Two more people join the four of the seeded programme, so that six make two rooms of three.
+_ROOMS = """
+import json, sys
+import django
+django.setup()
+from convenor.accounts.models import User
+from convenor.live import actions
+from convenor.live.models import GroupMember
+from convenor.programmes import actions as programmes
+from convenor.programmes.models import Participant
+from convenor.workshops.models import Session
+
+spec = json.loads(sys.argv[1])
+user = User.objects.get(email=spec["email"])
+session = Session.objects.get(title=spec["title"], programme__name=spec["programme"])
+for name, organisation in spec["more"]:
+    person = programmes.add_participant(
+        session.programme, user, display_name=name, organisation=organisation, sector="Sport"
+    )
+    programmes.agree_ground_rules(person)
+people = list(Participant.objects.filter(programme=session.programme))
+for number, person in enumerate(people):
+    actions.do_connect(session, f"seed!{number}", participant=person)
+round_ = actions.do_start_round(session, user, kind="breakout", rooms=2)
+rooms = {}
+for row in GroupMember.objects.filter(round=round_).select_related("group", "participant"):
+    rooms.setdefault(str(row.group.number), []).append(row.participant.display_name)
+print(json.dumps({"rooms": rooms}))
+"""
+MORE = [["Ines Varga", "Riverside Leisure Trust"], ["Tomas Berg", "Northfield Sports Club"]]
+
+
+def room_card(console: Page, number: int) -> Locator:
+    rounds = console.get_by_role("region", name="Rounds")
+    return rounds.get_by_role("listitem").filter(
+        has=console.get_by_role("heading", name=f"Room {number}", exact=True)
+    )
+
+
+def test_the_console_moves_and_swaps_people_between_rooms(
+    contexts: Contexts, server: Server, check_page: PageChecker
+) -> None:
+    seeded = seed_live_session(server, f"Moves {secrets.token_hex(3)}", "Live, moves")
+    spec = {
+        "email": server.email,
+        "programme": seeded.programme,
+        "title": seeded.title,
+        "more": MORE,
+    }
+    rooms = run_seed(server, _ROOMS, spec)["rooms"]
+    assert sorted(len(names) for names in rooms.values()) == [3, 3], rooms
+
+    driver = PointerDriver(contexts.new_page("facilitator", DESKTOP))
+    flows.sign_in(driver, server, PageChecker(axe=False))
+    console = driver.page
+    console.goto(seeded.console_path)
+    expect(console.locator("[data-live-status]")).to_contain_text("Connected")
+    for number, names in rooms.items():
+        for name in names:
+            expect(room_card(console, int(number))).to_contain_text(name)
+    check_page(console, "console with two breakout rooms")
+
+    # Move the first person of room 1 to room 2: 2 and 4 people.
+    mover = sorted(rooms["1"])[0]
+    console.get_by_label("Person", exact=True).last.select_option(label=mover)
+    console.get_by_label("to room").select_option(label="Room 2")
+    command(console, "Move", f"Moved {mover} to room 2.")
+    expect(room_card(console, 2)).to_contain_text(mover)
+    expect(room_card(console, 1)).not_to_contain_text(mover)
+
+    # Swap someone still in room 1 with someone who was in room 2 from the start.
+    a, b = sorted(set(rooms["1"]) - {mover})[0], sorted(rooms["2"])[0]
+    console.get_by_label("Swap", exact=True).select_option(label=a)
+    console.get_by_label("with", exact=True).select_option(label=b)
+    command(console, "Swap", f"Swapped {a} and {b}.")
+    expect(room_card(console, 1)).to_contain_text(b)
+    expect(room_card(console, 2)).to_contain_text(a)
+    expect(room_card(console, 1)).not_to_contain_text(a)
+    contexts.assert_no_errors()
