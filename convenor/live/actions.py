@@ -369,9 +369,10 @@ def do_start_round(
 
     Breakouts may ask for a number of `rooms` instead of a `size` (then exactly that many
     rooms are made, their sizes differing by at most one), and one prompt per room. No
-    breakout room holds more than 8: a `size` that would make larger rooms (e.g. 10 people in
-    eights) makes the fewest rooms of at most 8 instead; a number of `rooms` that would need
-    larger rooms, or rooms of one, is refused, saying how many to ask for.
+    breakout room holds more than 8, and no coffee-trial group more than 3: a `size` that
+    would make larger groups (e.g. 10 people in eights, or 7 in threes, which the engine makes
+    4 + 3) makes the fewest groups of at most 8 (or 3) instead; a number of `rooms` that would
+    need larger rooms, or rooms of one, is refused, saying how many to ask for.
     """
     _ensure_open(session)
     if kind not in ROUND_SIZES:
@@ -411,8 +412,8 @@ def do_start_round(
         if rooms is not None:
             size = _size_for_rooms(len(people), rooms, high)
             groups = rooms
-        elif kind == Round.Kind.BREAKOUT:
-            groups = _breakout_rooms(len(people), size, high)
+        else:
+            groups = _capped_groups(len(people), size, high)
             if groups is not None:
                 size = len(people) // groups
         running = _running(session)
@@ -484,20 +485,21 @@ def _size_for_rooms(people: int, rooms: int, high: int) -> int:
     )
 
 
-def _breakout_rooms(people: int, size: int, high: int) -> int | None:
-    """How many rooms to make when groups of `size` would make a room of more than `high`
-    (the engine makes groups of size or size + 1, e.g. 10 people in eights are one room of
-    10): the fewest rooms of at most `high`. None when `size` is fine as it is."""
+def _capped_groups(people: int, size: int, high: int) -> int | None:
+    """How many groups to make when groups of `size` would make one of more than `high` (the
+    engine makes groups of size or size + 1, e.g. 10 people in eights are one room of 10, and
+    7 people in threes are a four and a three): the fewest groups of at most `high` (7 people
+    in threes: 3 + 2 + 2). None when `size` is fine as it is."""
     sizes = group_sizes(people, size)
     if not sizes or max(sizes) <= high:
         return None
     return -(-people // high)
 
 
-def _room_cap(round_: Round) -> int | None:
-    """The most people one group may hold: breakout rooms hold at most 8; coffee groups are
-    left to the engine (pairs and threes)."""
-    return ROUND_SIZES[Round.Kind.BREAKOUT][1] if round_.kind == Round.Kind.BREAKOUT else None
+def _room_cap(round_: Round) -> int:
+    """The most people one group may hold, whoever leaves or arrives: a breakout room 8, a
+    coffee-trial group 3 (the product promises pairs and threes)."""
+    return ROUND_SIZES[Round.Kind(round_.kind)][1]
 
 
 def do_add_latecomer(round_: Round, participant: Participant) -> bool:

@@ -269,8 +269,8 @@ def test_the_numbers_of_rooms_that_work_are_named() -> None:
         actions._size_for_rooms(100, 12, 8)
     with pytest.raises(ValidationError, match="Ask for at most 50 rooms"):
         actions._size_for_rooms(100, 51, 8)
-    assert actions._breakout_rooms(100, 8, 8) == 13
-    assert actions._breakout_rooms(96, 8, 8) is None
+    assert actions._capped_groups(100, 8, 8) == 13
+    assert actions._capped_groups(96, 8, 8) is None
 
 
 def test_moving_into_a_room_of_8_says_to_choose_another(
