@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import pluralize
+from django.utils.text import capfirst
 
 from convenor.accounts.models import User
 from convenor.live import actions
@@ -31,28 +32,43 @@ class Field:
     kind: Literal["int", "str", "uuid"]
     required: bool = False
     max_length: int = 5000
+    # What the facilitator's form calls it, for messages ("the number of minutes to extend
+    # by"); without one, messages name the field as the message does ("“text”").
+    label: str = ""
+
+    def what(self) -> str:
+        return self.label or f"“{self.name}”"
+
+
+def _person(name: str, label: str = "the person") -> Field:
+    return Field(name, "uuid", required=True, label=label)
 
 
 COMMANDS: dict[str, tuple[Field, ...]] = {
-    "start_segment": (Field("segment", "uuid"),),
-    "extend_segment": (Field("minutes", "int", required=True),),
-    "skip_segment": (Field("segment", "uuid"),),
+    "start_segment": (Field("segment", "uuid", label="the segment"),),
+    "extend_segment": (
+        Field("minutes", "int", required=True, label="the number of minutes to extend by"),
+    ),
+    "skip_segment": (Field("segment", "uuid", label="the segment"),),
     "end_segment": (),
     "start_round": (
-        Field("kind", "str", max_length=20),
-        Field("size", "int"),
-        Field("minutes", "int"),
-        Field("prompts", "str"),
-        Field("rooms", "int"),
+        Field("kind", "str", max_length=20, label="the kind of round"),
+        Field("size", "int", label="the number of people per group"),
+        Field("minutes", "int", label="the round's length in minutes"),
+        Field("prompts", "str", label="the prompts"),
+        Field("rooms", "int", label="the number of rooms"),
         # One prompt per room, separated by a line holding only "---".
-        Field("room_prompts", "str", max_length=20000),
+        Field("room_prompts", "str", max_length=20000, label="the prompts per room"),
     ),
-    "swap": (Field("a", "uuid", required=True), Field("b", "uuid", required=True)),
-    "remove": (Field("participant", "uuid", required=True),),
+    "swap": (_person("a", "the first person to swap"), _person("b", "the second person")),
+    "remove": (_person("participant"),),
     "end_round": (),
-    "message_rooms": (Field("message", "str", required=True, max_length=500),),
-    "move": (Field("participant", "uuid", required=True), Field("room", "int", required=True)),
-    "close_rooms": (Field("seconds", "int"),),
+    "message_rooms": (Field("message", "str", required=True, max_length=500, label="the message"),),
+    "move": (
+        _person("participant"),
+        Field("room", "int", required=True, label="the room to move them to"),
+    ),
+    "close_rooms": (Field("seconds", "int", label="the warning in seconds"),),
 }
 
 ROOM_PROMPT_SEPARATOR = "---"
@@ -71,24 +87,25 @@ def split_room_prompts(text: str) -> list[str]:
 
 
 def _convert(field: Field, value: Any, from_form: bool) -> Any:
+    what = capfirst(field.what())
     if field.kind == "int":
         if from_form and isinstance(value, str):
             try:
                 return int(value.strip())
             except ValueError:
-                raise CommandError(f"“{field.name}” must be a whole number.") from None
+                raise CommandError(f"{what} must be a whole number.") from None
         if isinstance(value, bool) or not isinstance(value, int):
-            raise CommandError(f"“{field.name}” must be a whole number.")
+            raise CommandError(f"{what} must be a whole number.")
         return value
     if not isinstance(value, str):
-        raise CommandError(f"“{field.name}” must be text.")
+        raise CommandError(f"{what} must be text.")
     if len(value) > field.max_length:
-        raise CommandError(f"“{field.name}” is too long (at most {field.max_length} characters).")
+        raise CommandError(f"{what} is too long (at most {field.max_length:,} characters).")
     if field.kind == "uuid":
         try:
             return uuid.UUID(value)
         except ValueError:
-            raise CommandError(f"“{field.name}” is not a valid id.") from None
+            raise CommandError(f"{what} is not a valid id.") from None
     return value
 
 
@@ -112,6 +129,9 @@ def parse_fields(
     for field in fields:
         value = data.get(field.name)
         if value is None or (from_form and value == ""):
+            if field.required and field.label:
+                what = capfirst(field.label)
+                raise CommandError(f"{what} is required: fill it in and try again.")
             if field.required:
                 raise CommandError(f"“{field.name}” is required for {name}.")
             continue

@@ -154,10 +154,18 @@ def test_facilitator_commands_by_form(
     ("data", "message"),
     [
         ({"command": "teleport"}, "Unknown command"),
-        ({"command": "extend_segment", "minutes": "five"}, "whole number"),
-        ({"command": "extend_segment"}, "required"),
+        # Fields are named as the console's forms name them, not as the messages do.
+        (
+            {"command": "extend_segment", "minutes": "five"},
+            "The number of minutes to extend by must be a whole number.",
+        ),
+        (
+            {"command": "extend_segment"},
+            "The number of minutes to extend by is required: fill it in and try again.",
+        ),
         ({"command": "extend_segment", "minutes": "5"}, "No segment is running"),
-        ({"command": "start_segment", "segment": "nope"}, "not a valid id"),
+        ({"command": "start_segment", "segment": "nope"}, "The segment is not a valid id."),
+        ({"command": "close_rooms", "seconds": "soon"}, "The warning in seconds must be a"),
         ({"command": "end_round"}, "No round is running"),
     ],
 )
