@@ -201,6 +201,8 @@ def _execute(session: Session, actor: User, name: str, values: dict[str, Any]) -
             room_prompts=split_room_prompts(values.get("room_prompts", "")),
         )
         count = round_.groups.count()
+        if round_.kind == Round.Kind.BREAKOUT:
+            return f"Opened {count} breakout room{pluralize(count)}."
         return f"Started a round: {count} group{pluralize(count)}."
     if name == "swap":
         a, b = _participant(session, values["a"]), _participant(session, values["b"])

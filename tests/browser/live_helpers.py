@@ -180,7 +180,7 @@ def partners_shown(page: Page) -> list[str]:
 
 
 def video_room(scope: Locator) -> str:
-    link = scope.get_by_role("link", name=re.compile(r"^Join your video room"))
+    link = scope.get_by_role("link", name=re.compile(r"^Join (your|this group’s) video room"))
     expect(link).to_have_count(1)
     href = link.get_attribute("href")
     assert href is not None

@@ -16,7 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from . import flows
 from .conftest import Contexts
-from .live_helpers import command, run_seed, seed_live_session
+from .live_helpers import command, join, run_seed, seed_live_session, your_group
 from .support import DESKTOP, PageChecker, PointerDriver, Server
 
 pytestmark = pytest.mark.browser
@@ -83,13 +83,22 @@ def test_the_console_moves_and_swaps_people_between_rooms(
             expect(room_card(console, int(number))).to_contain_text(name)
     check_page(console, "console with two breakout rooms")
 
-    # Move the first person of room 1 to room 2: 2 and 4 people.
-    mover = sorted(rooms["1"])[0]
+    # The first invited person of room 1 has the live page open; they are moved to room 2.
+    invited = {person.name: person for person in seeded.people}
+    mover = sorted(set(rooms["1"]) & set(invited))[0]
+    participant = PointerDriver(contexts.new_page(mover, DESKTOP))
+    join(participant, invited[mover], seeded, PageChecker(axe=False))
+    expect(your_group(participant.page)).to_contain_text("Room 1: you are with")
     console.get_by_label("Person", exact=True).last.select_option(label=mover)
     console.get_by_label("to room").select_option(label="Room 2")
     command(console, "Move", f"Moved {mover} to room 2.")
     expect(room_card(console, 2)).to_contain_text(mover)
     expect(room_card(console, 1)).not_to_contain_text(mover)
+    # Their page shows the new room without a reload, and says so to a screen reader.
+    expect(your_group(participant.page)).to_contain_text("Room 2: you are with")
+    expect(participant.page.locator("[data-live-announce]")).to_have_text(
+        "Your group has changed: see who you are with now."
+    )
 
     # Swap someone still in room 1 with someone who was in room 2 from the start.
     a, b = sorted(set(rooms["1"]) - {mover})[0], sorted(rooms["2"])[0]

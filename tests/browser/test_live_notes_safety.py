@@ -89,7 +89,7 @@ def open_room(
     )
     console.get_by_label("Or number of rooms").fill("1")
     console.locator("#breakout-minutes").fill(str(minutes))
-    command(console, "Start breakout rooms", "Started a round: 1 group.")
+    command(console, "Start breakout rooms", "Opened 1 breakout room.")
     room = Room(console, pages, cutter)
     for index in range(len(pages)):
         expect(room.area(index)).to_be_editable()

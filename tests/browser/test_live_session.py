@@ -304,7 +304,7 @@ def breakout_rooms(live: Live, keyboard: KeyboardDriver) -> None:
         clock = your_group(page).locator("[data-ends-at]")
         assert_countdown(name, clock, full=BREAKOUT_MINUTES * 60, within=deadline.elapsed())
     expect(console.locator("[data-live-status]")).to_have_text(
-        re.compile(r"^Started a round: \d+ groups?\.$")
+        re.compile(r"^Opened \d+ breakout rooms?\.$")
     )
     for name, page in live.everyone():
         assert_not_reloaded(page, name)

@@ -59,7 +59,7 @@ def test_drafting_by_keyboard_and_the_agreement_check(
         command(console, "Start the next segment", f"Started “{title}”.")
     console.get_by_label("People per room (3 to 8)").fill("3")
     console.get_by_role("button", name="Start breakout rooms").click()
-    expect(console.locator("[data-live-status]")).to_have_text("Started a round: 1 group.")
+    expect(console.locator("[data-live-status]")).to_have_text("Opened 1 breakout room.")
 
     noor_page, ada_page, bea_page = keyboard.page, phone.page, mouse.page
     for page in (noor_page, ada_page, bea_page):

@@ -167,7 +167,7 @@ def breakout_room_of_four(run: Run) -> None:
     console = run.console
     console.get_by_label("People per room (3 to 8)").fill("3")
     console.get_by_role("button", name="Start breakout rooms").click()
-    expect(console.locator("[data-live-status]")).to_have_text("Started a round: 1 group.")
+    expect(console.locator("[data-live-status]")).to_have_text("Opened 1 breakout room.")
     deadline = Deadline(LIVE_WITHIN_S)
     for page in run.pages.values():
         expect(your_group(page).get_by_role("heading", name="Room 1: you are with")).to_be_visible(

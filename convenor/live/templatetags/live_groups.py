@@ -64,12 +64,15 @@ def meeting_place(place: Any, facilitator: bool = False) -> SafeString:
         return SafeString(place)
     parts = []
     if place.video_url:
+        # The console lists every group's room: the facilitator visits them, it is not theirs.
+        whose = "this group’s" if facilitator else "your"
         parts.append(
             format_html(
                 '<a class="button" href="{}" target="_blank" rel="noopener noreferrer">'
-                'Join your video room<span class="visually-hidden"> (opens in a new tab)</span>'
+                'Join {} video room<span class="visually-hidden"> (opens in a new tab)</span>'
                 "</a>",
                 place.video_url,
+                whose,
             )
         )
     if place.table:

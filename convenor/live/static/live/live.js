@@ -263,8 +263,11 @@
       myGroup = groupOf(event.payload.round);
     } else if (event.kind === "round_ended") {
       myGroup = null;
-    } else if (event.kind === "round_changed" && me && !touchesMe(event.payload)) {
-      return; // Someone else's group changed; a participant's view is unaffected.
+    } else if (event.kind === "round_changed" && me) {
+      // Someone else's group changed: a participant's view is unaffected.
+      if (!touchesMe(event.payload)) { return; }
+      // Theirs did (someone joined or left it, or they were moved): say so, not only show it.
+      announce("Your group has changed: see who you are with now.");
     }
     if (topic === "presence" && !isConsole) { return; }
     refresh(topic, html && !isConsole ? html : undefined);
