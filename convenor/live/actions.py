@@ -35,6 +35,7 @@ from convenor.live.state import (
     rounds_history,
     runsheet_state,
     started_round_state,
+    taken_out_ids,
 )
 from convenor.matching import (
     Grouping,
@@ -276,10 +277,14 @@ def _new_group(round_: Round, number: int) -> RoomGroup:
     )
 
 
-def _save_grouping(round_: Round, grouping: Grouping, vacated: int | None = None) -> None:
+def _save_grouping(
+    round_: Round, grouping: Grouping, vacated: int | None = None, *, marked: bool = False
+) -> None:
     """Store `grouping` as the round's groups, keeping numbers (and rooms) where people stay,
-    and emit the groups that changed. A new group overlapping two old ones equally keeps the
-    number of the one that is not `vacated` (the leaver's, whose last member moved out)."""
+    and emit the groups that changed (with who waits and who is taken out; `marked`: the
+    taken-out list changed, so the event is written even when no group did). A new group
+    overlapping two old ones equally keeps the number of the one that is not `vacated` (the
+    leaver's, whose last member moved out)."""
     old, old_waiting = _current_grouping(round_)
     used: set[int] = set()
     new: dict[int, set[str]] = {}
@@ -316,7 +321,7 @@ def _save_grouping(round_: Round, grouping: Grouping, vacated: int | None = None
     GroupMember.objects.bulk_create(rows)
     waiting = sorted(grouping.unmatched)
     round_.waiting.set(Participant.objects.filter(pk__in=waiting))
-    if changed or waiting != old_waiting:
+    if changed or waiting != old_waiting or marked:
         emit(
             round_.session,
             "round_changed",
@@ -324,6 +329,7 @@ def _save_grouping(round_: Round, grouping: Grouping, vacated: int | None = None
                 "round_id": str(round_.pk),
                 "groups": [group_state(n, list(new.get(n, set()))) for n in changed],
                 "waiting": waiting,
+                "taken_out": taken_out_ids(round_),
             },
             personal=_pushed(round_.session),
         )
@@ -502,40 +508,60 @@ def _room_cap(round_: Round) -> int:
     return ROUND_SIZES[Round.Kind(round_.kind)][1]
 
 
+def _taken_out(round_: Round, participant: Participant) -> bool:
+    return round_.taken_out.filter(pk=participant.pk).exists()
+
+
+def _place(round_: Round, participant: Participant, *, marked: bool = False) -> None:
+    """Add `participant` (in no group and not waiting) to the locked round without moving
+    anyone else, within the round's cap (see do_add_latecomer)."""
+    people = _round_people(round_, participant)
+    groups, waiting = _current_grouping(round_)
+    grouping = add_person(
+        _problem(round_, people),
+        _as_grouping(groups, waiting),
+        str(participant.pk),
+        most=_room_cap(round_),
+    )
+    _save_grouping(round_, grouping, marked=marked)
+
+
 def do_add_latecomer(round_: Round, participant: Participant) -> bool:
     """Place someone who arrived during the round without moving anyone else.
 
-    In a breakout they join a room with space and never make one larger than 8. When every
-    room is full they wait (on the round's waiting list, which the facilitator sees) rather
-    than sit alone in a new room; the next person who finds every room full opens a new room
-    with them. Returns False (and changes nothing) when they are already in the round.
+    Coffee trial (no group above 3): they pair with someone waiting, else join a pair (making
+    a three), else wait; the next person who arrives pairs with them. In a breakout they join
+    a room with space and never make one larger than 8. When every room is full they wait (on
+    the round's waiting list, which the facilitator sees) rather than sit alone in a new room;
+    the next person who finds every room full opens a new room with them.
+
+    Returns False (and changes nothing) when they are already in the round, or when the
+    facilitator took them out of it (until put back: see do_put_back).
     """
     if participant.programme_id != round_.session.programme_id:
         raise ValidationError("This person is not in this programme.")
     with transaction.atomic():
         round_ = _locked_open_round(round_)
-        if _in_round(round_, participant):
+        if _in_round(round_, participant) or _taken_out(round_, participant):
             return False
-        people = _round_people(round_, participant)
-        groups, waiting = _current_grouping(round_)
-        grouping = add_person(
-            _problem(round_, people),
-            _as_grouping(groups, waiting),
-            str(participant.pk),
-            most=_room_cap(round_),
-        )
-        _save_grouping(round_, grouping)
+        _place(round_, participant)
     return True
 
 
 def do_remove_participant(round_: Round, participant: Participant, actor: User | None) -> None:
-    """Take someone out of the round (they left); a partner left alone is re-homed.
+    """Take someone out of the round; a partner left alone is re-homed. Nobody else moves.
 
-    Coffee trial: partners left too few are re-homed by the engine's rule. Breakout: a room
-    that still holds two or more people stays together (same number, notes and video room;
-    someone waiting takes the freed place); only a person left alone moves, into the smallest
-    room with space (never above 8), else waits. Their old room's notes stay with the round
-    and room number.
+    With an `actor` (the facilitator's "take out") they are marked as taken out: they are not
+    placed in this round again, not even when they reconnect, until the facilitator puts them
+    back (do_put_back). Without one (the presence sweep: they left) nothing is marked, and
+    they are placed again when they come back.
+
+    Coffee trial (no group above 3): a three losing one stays a pair, taking the person
+    waiting if anyone waits; a person left alone joins a pair, else pairs with whoever waits,
+    else waits. Breakout: a room that still holds two or more people stays together (same
+    number, notes and video room; someone waiting takes the freed place); only a person left
+    alone moves, into the smallest room with space (never above 8), else waits. Their old
+    room's notes stay with the round and room number.
     """
     with transaction.atomic():
         round_ = _locked_open_round(round_)
@@ -553,7 +579,37 @@ def do_remove_participant(round_: Round, participant: Participant, actor: User |
         except MatchingError as error:
             raise ValidationError(str(error)) from error
         vacated = next((n for n, members in groups.items() if pid in members), None)
-        _save_grouping(round_, grouping, vacated=vacated)
+        marked = actor is not None
+        if marked:
+            round_.taken_out.add(participant)
+        _save_grouping(round_, grouping, vacated=vacated, marked=marked)
+
+
+def do_put_back(round_: Round, participant: Participant, actor: User | None) -> bool:
+    """Undo the facilitator's "take out": clear the mark and, if they are here, place them
+    as a latecomer (within the round's cap: see do_add_latecomer). Returns whether they were
+    placed now; someone not connected is placed when they come back.
+
+    Refused (ValidationError, nothing changed) when the round has ended or they are not
+    taken out of it.
+    """
+    if participant.programme_id != round_.session.programme_id:
+        raise ValidationError("This person is not in this programme.")
+    with transaction.atomic():
+        round_ = _locked_open_round(round_)
+        if not _taken_out(round_, participant):
+            raise ValidationError(
+                f"{participant.display_name} has not been taken out of this round, "
+                "so there is nothing to put back."
+            )
+        round_.taken_out.remove(participant)
+        here = LivePresence.objects.filter(session=round_.session, participant=participant).exists()
+        if here:
+            _place(round_, participant, marked=True)
+        else:
+            groups, waiting = _current_grouping(round_)
+            _save_grouping(round_, _as_grouping(groups, waiting), marked=True)
+    return here
 
 
 def do_swap(round_: Round, a: Participant, b: Participant, actor: User | None) -> None:
@@ -708,6 +764,7 @@ def do_move(round_: Round, participant: Participant, number: int, actor: User | 
                 "round_id": str(round_.pk),
                 "groups": sorted(changed, key=lambda group: group["number"]),
                 "waiting": sorted(other for other in waiting if other != pid),
+                "taken_out": taken_out_ids(round_),
             },
             personal=_pushed(round_.session),
         )

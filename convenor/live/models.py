@@ -135,6 +135,10 @@ class Round(models.Model):
     closes_at = models.DateTimeField(null=True, blank=True)
     # Present people the engine could not place (e.g. one person alone); they wait for a partner.
     waiting = models.ManyToManyField(Participant, blank=True, related_name="+")
+    # People the facilitator took out of this round: not placed again in it (on a reconnect,
+    # say) unless the facilitator puts them back. Someone who left (the presence sweep's
+    # removal) is not marked: they are placed when they come back.
+    taken_out = models.ManyToManyField(Participant, blank=True, related_name="+")
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
 

@@ -5,8 +5,9 @@ After `round_started` (or a `round_changed`) commits, each group's part of the l
 countdown, or the room and its notes) is rendered once, escaped like every server-rendered
 page, and sent only to the connections of that group's members: each tab gets one small
 message, never one big message for everyone. The rendered list names everyone in the group;
-live.js removes the reader's own entry. The page's HTTP partial (`live:round_part`) stays the
-way back after a reconnect, a snapshot or without JavaScript.
+live.js removes the reader's own entry. People the facilitator took out of the round are sent
+the region saying so with each `round_changed` (it lists them). The page's HTTP partial
+(`live:round_part`) stays the way back after a reconnect, a snapshot or without JavaScript.
 """
 
 import re
@@ -125,8 +126,9 @@ def round_parts(session_id: UUID) -> Personal:
 
 
 def group_renderer(round_: Round) -> Callable[..., str]:
-    """Renders the round's "Your group" region for a participant's tab (`my_group=...`, or
-    `waiting_me=...`), with what every group's region shows alike rendered once."""
+    """Renders the round's "Your group" region for a participant's tab (`my_group=...`,
+    `waiting_me=...` or `taken_out_me=...`), with what every group's region shows alike
+    rendered once."""
     session = round_.session
     base = {
         "programme": session.programme,
@@ -158,11 +160,13 @@ def _messages(session_id: UUID, message: dict[str, Any]) -> dict[str, str]:
     rows = LivePresence.objects.filter(session_id=session_id, participant__isnull=False)
     for participant_id, channel in rows.values_list("participant_id", "channel_name"):
         channels[str(participant_id)].append(channel)
+    # The people the facilitator took out of the round: told so, not "placed in a moment".
+    taken_out = set(payload.get("taken_out", [])) if not started else set()
     if started:
         affected = set(channels)
     else:
         touched = {pid for group in payload["groups"] for pid in group["members"]}
-        affected = (touched | set(payload["waiting"])) & set(channels)
+        affected = (touched | set(payload["waiting"]) | taken_out) & set(channels)
     if not affected:
         return {}
 
@@ -210,6 +214,7 @@ def _messages(session_id: UUID, message: dict[str, Any]) -> dict[str, str]:
     waiting = set(payload["round"]["waiting"] if started else payload["waiting"])
     pending: Callable[[], str] = lambda: render(waiting_me=False)  # noqa: E731
     waiting_html = render(waiting_me=True) if waiting & affected else ""
+    taken_out_html = render(taken_out_me=True) if taken_out & affected else ""
 
     own_view = _own_views(message) if started else None
     # Everyone in a group is sent the same text (their own view of the event is their group's):
@@ -224,6 +229,8 @@ def _messages(session_id: UUID, message: dict[str, Any]) -> dict[str, str]:
                 html = html_of[pid]
             elif pid in waiting:
                 html = waiting_html
+            elif pid in taken_out:
+                html = taken_out_html
             else:
                 html = pending()
             event = own_view(pid) if own_view is not None else message

@@ -121,7 +121,8 @@ def notes_state(notes: RoomNotes) -> dict[str, Any]:
 
 
 def round_state(round_: Round) -> dict[str, Any]:
-    """The round's groups as participant ids (names come from the server-rendered views)."""
+    """The round's groups as participant ids (names come from the server-rendered views), who
+    waits for a place, and who the facilitator took out of it."""
     by_group: dict[int, list[str]] = {group.number: [] for group in round_.groups.all()}
     rows = GroupMember.objects.filter(group__round=round_).values_list(
         "group__number", "participant_id"
@@ -130,7 +131,12 @@ def round_state(round_: Round) -> dict[str, Any]:
         by_group[number].append(str(participant_id))
     waiting = [str(pk) for pk in round_.waiting.values_list("pk", flat=True)]
     notes = {str(notes.pk): notes_state(notes) for notes in round_.notes.all()}
-    return _round_state(round_, by_group, waiting, notes)
+    return _round_state(round_, by_group, waiting, notes, taken_out_ids(round_))
+
+
+def taken_out_ids(round_: Round) -> list[str]:
+    """The people the facilitator took out of the round (and has not put back), sorted."""
+    return sorted(str(pk) for pk in round_.taken_out.values_list("pk", flat=True))
 
 
 def started_round_state(
@@ -139,7 +145,7 @@ def started_round_state(
     """`round_state` of a round just started with `groups` (numbered from 1) and `waiting`,
     without reading back what was just written."""
     by_group = {number: list(members) for number, members in enumerate(groups, start=1)}
-    return _round_state(round_, by_group, list(waiting), {})
+    return _round_state(round_, by_group, list(waiting), {}, [])
 
 
 def _round_state(
@@ -147,6 +153,7 @@ def _round_state(
     by_group: dict[int, list[str]],
     waiting: list[str],
     notes: dict[str, dict[str, Any]],
+    taken_out: list[str],
 ) -> dict[str, Any]:
     return {
         "id": str(round_.pk),
@@ -159,6 +166,7 @@ def _round_state(
         "ends_at": _iso(round_.started_at + timedelta(minutes=round_.minutes)),
         "groups": [group_state(number, members) for number, members in sorted(by_group.items())],
         "waiting": sorted(waiting),
+        "taken_out": sorted(taken_out),
         "room_prompts": list(round_.room_prompts),
         "message": round_.message,
         "message_at": _iso(round_.message_at),
@@ -214,6 +222,8 @@ def apply_event(state: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
                 **current,
                 "groups": [groups[number] for number in sorted(groups)],
                 "waiting": payload["waiting"],
+                # Events written before the round kept who was taken out carry no such list.
+                "taken_out": payload.get("taken_out", current.get("taken_out", [])),
             }
     elif kind == "round_ended":
         current = state["round"]

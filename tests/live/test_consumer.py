@@ -255,9 +255,11 @@ async def test_latecomer_is_placed_on_arrival_and_a_leaver_is_taken_out(
     tabs = [await connect(session, await cookie_of(person)) for person in people[:3]]
     round_ = await db(actions.do_start_round)(session, facilitator, seed=1)
     placed = db(lambda who: GroupMember.objects.filter(round=round_, participant=who).exists())
+    waits = db(lambda who: round_.waiting.filter(pk=who.pk).exists())
     assert not await placed(people[3])
     await connect(session, await cookie_of(people[3]))
-    assert await placed(people[3])
+    # The only group is a three, the most a coffee-trial group holds: the latecomer waits.
+    assert await waits(people[3]) and not await placed(people[3])
 
     await tabs[0].disconnect()
     for _ in range(50):
@@ -266,7 +268,8 @@ async def test_latecomer_is_placed_on_arrival_and_a_leaver_is_taken_out(
         await asyncio.sleep(0.02)
     assert not await placed(people[0]), "left the round after the grace period"
     counts = await db(lambda: sorted(g.memberships.count() for g in round_.groups.all()))()
-    assert counts == [3], "the remaining three are together"
+    assert counts == [3], "the remaining pair took the one waiting"
+    assert await placed(people[3]) and not await waits(people[3])
 
 
 async def test_a_lost_notification_is_filled_in_from_the_log(

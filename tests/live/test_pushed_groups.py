@@ -13,6 +13,7 @@ from convenor.live.models import GroupMember, Round
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Session
+from tests.live.conftest import add_person
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -88,17 +89,25 @@ async def test_each_participant_gets_its_own_group_rendered_with_the_round(
 
 
 async def test_a_latecomer_and_their_new_partners_get_the_changed_group(
-    session: Session, facilitator: User, people: list[Participant], connect: Any, cookie_of: Any
+    session: Session,
+    programme: Programme,
+    facilitator: User,
+    people: list[Participant],
+    connect: Any,
+    cookie_of: Any,
 ) -> None:
-    tabs = {person.pk: await connect(session, await cookie_of(person)) for person in people[:3]}
+    tabs = {person.pk: await connect(session, await cookie_of(person)) for person in people}
     round_ = await db(actions.do_start_round)(session, facilitator, seed=1)
     for tab in tabs.values():
         await next_event(tab, "round_started")
-    # The latecomer is placed while connecting, before its hello: its snapshot has the group
-    # (and live.js fetches the region after a snapshot).
-    await connect(session, await cookie_of(people[3]))
-    group = await db(partners)(round_, people[3])
-    for person in people[:3]:
+    # Two pairs; the latecomer joins one (a coffee-trial group holds at most three). It is
+    # placed while connecting, before its hello: its snapshot has the group (and live.js
+    # fetches the region after a snapshot).
+    late = await db(add_person)(programme, facilitator, "Ed", "Library")
+    await connect(session, await cookie_of(late))
+    group = await db(partners)(round_, late)
+    assert len(group) == 3
+    for person in people:
         reply = await next_event(tabs[person.pk], "round_changed")
         if person in group:
             assert listed(reply["html"]["round"]) == {str(m.pk) for m in group}
