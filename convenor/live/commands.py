@@ -62,6 +62,7 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
     ),
     "swap": (_person("a", "the first person to swap"), _person("b", "the second person")),
     "remove": (_person("participant"),),
+    "put_back": (_person("participant"),),
     "end_round": (),
     "message_rooms": (Field("message", "str", required=True, max_length=500, label="the message"),),
     "move": (
@@ -212,6 +213,11 @@ def _execute(session: Session, actor: User, name: str, values: dict[str, Any]) -
         person = _participant(session, values["participant"])
         actions.do_remove_participant(_round(session), person, actor)
         return f"Took {person.display_name} out of the round."
+    if name == "put_back":
+        person = _participant(session, values["participant"])
+        if actions.do_put_back(_round(session), person, actor):
+            return f"Put {person.display_name} back in the round."
+        return f"{person.display_name} will be placed in the round when they come back."
     if name == "end_round":
         actions.do_end_round(_round(session), actor)
         return "Ended the round."

@@ -52,6 +52,7 @@ def every_command(people: list[Participant]) -> dict[str, dict[str, Any]]:
         "start_round": {"kind": "breakout", "size": 3},
         "swap": {"a": a, "b": b},
         "remove": {"participant": a},
+        "put_back": {"participant": a},
         "end_round": {},
         "message_rooms": {"message": "Five more minutes."},
         "move": {"participant": a, "room": 1},

@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 
 from convenor.accounts.models import User
 from convenor.live import actions
+from convenor.live.commands import COMMANDS
 from convenor.live.consumers import CLOSE_IDLE, CLOSE_OUTSIDER, MAX_MESSAGE_BYTES
 from convenor.live.events import current_seq, events_after
 from convenor.live.models import GroupMember, LivePresence, Round
@@ -136,7 +137,7 @@ async def test_participants_cannot_send_facilitator_commands(
 ) -> None:
     socket = await connect(session, await cookie_of(people[0]))
     seq = await db(current_seq)(session)
-    for command in ("start_segment", "end_segment", "start_round", "end_round"):
+    for command in sorted(COMMANDS):
         await socket.send_json_to({"type": command, "ref": command})
         reply = await socket.receive_json_from(timeout=5)
         assert reply == {

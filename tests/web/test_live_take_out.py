@@ -309,6 +309,30 @@ def test_no_url_lets_an_outsider_or_a_participant_put_someone_back(
     assert current_seq(session) == seq and taken_out(round_) == {str(ben.pk)}
 
 
+def test_the_facilitators_command_puts_them_back(
+    session: Session,
+    facilitator: User,
+    crowd: list[Participant],
+    round_: Round,
+    facilitator_client: Client,
+) -> None:
+    """The console's form (and the socket: the same `execute`) reaches do_put_back."""
+    ben = crowd[0]
+    taken = {"command": "remove", "participant": str(ben.pk)}
+    response = facilitator_client.post(url("command", session), taken, follow=True)
+    assert "Took Person 0 out of the round." in response.content.decode()
+    assert taken_out(round_) == {str(ben.pk)}
+    back = {"command": "put_back", "participant": str(ben.pk)}
+    response = facilitator_client.post(url("command", session), back, follow=True)
+    assert "Put Person 0 back in the round." in response.content.decode()
+    assert taken_out(round_) == set() and str(ben.pk) in placed(round_)
+    # Again: nothing to put back, said plainly, nothing changed.
+    seq = current_seq(session)
+    response = facilitator_client.post(url("command", session), back, follow=True)
+    assert "has not been taken out of this round" in response.content.decode()
+    assert current_seq(session) == seq
+
+
 # --- Events and state -----------------------------------------------------------------------
 
 
