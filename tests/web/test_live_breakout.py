@@ -392,6 +392,22 @@ def test_participant_page_shows_their_room_prompt_and_notes_form(
     assert "Back in &lt;b&gt;5&lt;/b&gt;" in page
     others = [g for g in breakout.groups.all() if g != room]
     assert all(str(g.pk) not in page for g in others), "no other room's id on the page"
+    # Who they are with comes before the activity region (on a phone, before a whole board).
+    assert page.index('id="group-heading"') < page.index('id="activity-heading"')
+    assert "This round:" in page  # the countdown says what it counts down
+
+
+def test_the_message_to_the_rooms_goes_once_they_have_closed(
+    session: Session, breakout: Round, people: list[Participant], facilitator: Any
+) -> None:
+    actions.do_message_rooms(breakout, facilitator, "Five minutes left")
+    assert "Five minutes left" in client_for(people[0]).get(url("session", session)).text
+    actions.do_close_rooms(breakout, facilitator, 10)
+    page = client_for(people[0]).get(url("session", session)).text
+    assert "Five minutes left" in page and "Until the rooms close:" in page
+    Round.objects.filter(pk=breakout.pk).update(closes_at=timezone.now())
+    page = client_for(people[0]).get(url("session", session)).text
+    assert "The rooms have closed." in page and "Five minutes left" not in page
 
 
 def test_console_shows_every_room_notes_and_the_controls(
