@@ -409,3 +409,20 @@ def test_any_mix_of_take_outs_put_backs_leaves_and_arrivals_keeps_the_rules(
         assert len(waiting(round_)) <= 1
         members = list(GroupMember.objects.filter(round=round_).values_list("participant_id"))
         assert len(members) == len(set(members))
+
+
+def test_the_console_shows_a_coffee_rounds_prompts_and_its_forms_choose_nobody_first(
+    session: Session, facilitator: User, round_: Round
+) -> None:
+    """Pressing Swap, Take out or Move without choosing must not act on whoever is listed
+    first: each list starts empty and must be chosen."""
+    Round.objects.filter(pk=round_.pk).update(prompts="What <b>surprised</b> you?")
+    region = console_region(facilitator, session)
+    assert "The round's prompts" in region
+    assert "What &lt;b&gt;surprised&lt;/b&gt; you?" in region
+    for select in ('id="swap-a"', 'id="swap-b"', 'id="remove-who"'):
+        tag = region.split(select)[1].split("</select>")[0]
+        assert " required" in tag.split("<option")[0], tag
+        assert '<option value="">Choose someone</option>' in tag
+        assert " selected" not in tag
+    assert "A partner left alone joins another group." in region
