@@ -2,13 +2,14 @@
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from convenor.accounts.models import User
 from convenor.live import actions as live_actions
@@ -119,6 +120,10 @@ def test_the_first_sessions_agreed_purpose_is_shown_at_the_second() -> None:
     assert agreed.answers.count() == 5 and agreed.session.purpose_measures.count() == 2
     # Nothing agreed before the first session itself.
     assert agreed_so_far(programme, first) is None
+    # The first session has run (it is in the past) and the purpose was agreed as it ended;
+    # the second, where it comes back, is still to come.
+    assert first.starts_at < agreed.agreed_at <= first.starts_at + timedelta(hours=4)
+    assert agreed.agreed_at < timezone.now() < second.starts_at + timedelta(days=1)
 
 
 def test_the_reference_sessions_welcome_shows_both(
@@ -153,6 +158,15 @@ def test_seed_refuses_a_bad_base_url() -> None:
     assert not Programme.objects.exists()
 
 
-def test_monthly_dates_are_second_thursdays() -> None:
+def test_monthly_dates_are_second_thursdays_the_first_last_month() -> None:
+    # The second Thursday of this month has passed: the next ones are from next month.
     days = monthly_dates(date(2026, 11, 26), 3)
-    assert days == [date(2026, 12, 10), date(2027, 1, 14), date(2027, 2, 11)]
+    assert days == [date(2026, 10, 8), date(2026, 12, 10), date(2027, 1, 14)]
+    # It has not: this month's is the second session's.
+    assert monthly_dates(date(2026, 12, 7), 3) == [
+        date(2026, 11, 12),
+        date(2026, 12, 10),
+        date(2027, 1, 14),
+    ]
+    # Across the new year, and on the day itself.
+    assert monthly_dates(date(2027, 1, 14), 2) == [date(2026, 12, 10), date(2027, 1, 14)]

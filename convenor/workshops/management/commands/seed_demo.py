@@ -8,7 +8,7 @@ has to issue new ones to be able to print them. Everything is invented; so are t
 import calendar
 import os
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -20,6 +20,7 @@ from convenor.accounts.models import User
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
 from convenor.purpose import actions as purpose_actions
+from convenor.purpose.models import CohortPurpose
 from convenor.reflections import actions as reflection_actions
 from convenor.workshops import actions
 from convenor.workshops.models import Segment, Session
@@ -162,15 +163,22 @@ FIRST_PURPOSE_MEASURES = [
 ]
 
 
+def _second(weekday: int, year: int, month: int) -> date:
+    first = date(year, month, 1)
+    return first.replace(day=1 + (weekday - first.weekday()) % 7 + 7)
+
+
 def monthly_dates(today: date, count: int, weekday: int = calendar.THURSDAY) -> list[date]:
-    """The second `weekday` of each of the `count` months after today's."""
-    days = []
+    """Second `weekday`s of the month: last month's (the first session has run: its purpose and
+    commitments come back at the second), then the next `count - 1` from today on."""
+    year, month = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+    days = [_second(weekday, year, month)]
     year, month = today.year, today.month
-    for _ in range(count):
+    while len(days) < count:
+        day = _second(weekday, year, month)
+        if day >= today:
+            days.append(day)
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        first = date(year, month, 1)
-        offset = (weekday - first.weekday()) % 7
-        days.append(first.replace(day=1 + offset + 7))
     return days
 
 
@@ -302,6 +310,9 @@ class Command(BaseCommand):
         for index, text in FIRST_PURPOSE_MEASURES:
             purpose_actions.do_add_measure(session, people[index], text)
         purpose_actions.do_close_check(session, agreed=True)
+        # Agreed as that session ended (the actions stamp the time they ran, today).
+        ended = session.starts_at + timedelta(minutes=session.duration_minutes)
+        CohortPurpose.objects.filter(session=session).update(agreed_at=ended)
 
     def _invite_path(self, token: str) -> str:
         try:
