@@ -9,6 +9,7 @@ WebSocket; a room's number comes from a <select>, which must reach the server as
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
@@ -50,6 +51,7 @@ for row in GroupMember.objects.filter(round=round_).select_related("group", "par
     rooms.setdefault(str(row.group.number), []).append(row.participant.display_name)
 print(json.dumps({"rooms": rooms}))
 """
+TAKEN_OUT = "The facilitator has taken you out of this round."
 MORE = [["Ines Varga", "Riverside Leisure Trust"], ["Tomas Berg", "Northfield Sports Club"]]
 
 
@@ -108,4 +110,20 @@ def test_the_console_moves_and_swaps_people_between_rooms(
     expect(room_card(console, 1)).to_contain_text(b)
     expect(room_card(console, 2)).to_contain_text(a)
     expect(room_card(console, 1)).not_to_contain_text(a)
+
+    # Take the mover out: their page says so at once, and a reload does not put them back.
+    page = participant.page
+    announced = page.locator("[data-live-announce]")
+    console.get_by_label("Person", exact=True).first.select_option(label=mover)
+    command(console, "Take out", f"Took {mover} out of the round.")
+    expect(your_group(page)).to_contain_text(TAKEN_OUT)
+    expect(announced).to_have_text(TAKEN_OUT)
+    page.reload()
+    expect(your_group(page)).to_contain_text(TAKEN_OUT)
+    put_back = console.get_by_role("button", name=f"Put back in this round: {mover}")
+    put_back.click()
+    expect(console.locator("[data-live-status]")).to_have_text(f"Put {mover} back in the round.")
+    expect(your_group(page)).to_contain_text(re.compile(r"Room \d+: you are with"))
+    expect(announced).to_have_text("Your group has changed: see who you are with now.")
+    check_page(console, "console after a take-out and a put-back")
     contexts.assert_no_errors()

@@ -27,6 +27,7 @@
   // The number of my group in the open round, for participants.
   var myGroup = wholeNumber(root.getAttribute("data-group"));
   var announced = {};
+  var takenOut = false; // taken out of the open round by the facilitator (see touchesMe)
   var offsetMs = 0; // server clock minus this device's clock
 
   function wholeNumber(text) {
@@ -232,6 +233,11 @@
   }
   function touchesMe(payload) {
     if (payload.waiting && payload.waiting.indexOf(me) !== -1) { return true; }
+    // Taken out by the facilitator (perhaps from the waiting list, with no group to name);
+    // once out, others' changes are not this reader's until they are put back.
+    var out = !!payload.taken_out && payload.taken_out.indexOf(me) !== -1;
+    if (out) { var news = !takenOut; takenOut = true; myGroup = null; return news; }
+    takenOut = false;
     for (var i = 0; i < payload.groups.length; i++) {
       var group = payload.groups[i];
       if (group.number === myGroup) { return true; }
@@ -261,13 +267,16 @@
     }
     if (event.kind === "round_started") {
       myGroup = groupOf(event.payload.round);
+      takenOut = false;
     } else if (event.kind === "round_ended") {
       myGroup = null;
+      takenOut = false;
     } else if (event.kind === "round_changed" && me) {
       // Someone else's group changed: a participant's view is unaffected.
       if (!touchesMe(event.payload)) { return; }
       // Theirs did (someone joined or left it, or they were moved): say so, not only show it.
-      announce("Your group has changed: see who you are with now.");
+      announce(takenOut ? "The facilitator has taken you out of this round." :
+        "Your group has changed: see who you are with now.");
     }
     if (topic === "presence" && !isConsole) { return; }
     refresh(topic, html && !isConsole ? html : undefined);
