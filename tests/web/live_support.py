@@ -9,7 +9,8 @@ from django.urls import reverse
 from convenor.live import actions
 from convenor.live.events import events_after
 from convenor.live.state import apply_event, snapshot
-from convenor.programmes.models import Participant
+from convenor.programmes import actions as programme_actions
+from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Session
 
 
@@ -38,3 +39,22 @@ def consistent(session: Session, act: Callable[[], object]) -> list[dict[str, An
         again = apply_event(again, event)
     assert again == state
     return written
+
+
+ORGANISATIONS = ["County Council", "NHS Trust", "Food Bank", "Active Partnership", "GP Group"]
+
+
+def make_people(programme: Programme, facilitator: Any, count: int) -> list[Participant]:
+    """`count` people in five organisations and three sectors, ground rules agreed."""
+    return [
+        programme_actions.agree_ground_rules(
+            programme_actions.add_participant(
+                programme,
+                facilitator,
+                display_name=f"Person {i}",
+                organisation=ORGANISATIONS[i % len(ORGANISATIONS)],
+                sector=f"Sector {i % 3}",
+            )
+        )
+        for i in range(count)
+    ]

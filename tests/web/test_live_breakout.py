@@ -28,24 +28,7 @@ from convenor.programmes import actions as programme_actions
 from convenor.programmes.access import PARTICIPANT_SESSION_KEY
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Session
-from tests.web.live_support import connect_all, consistent, url
-
-ORGANISATIONS = ["County Council", "NHS Trust", "Food Bank", "Active Partnership", "GP Group"]
-
-
-def make_people(programme: Programme, facilitator: Any, count: int) -> list[Participant]:
-    return [
-        programme_actions.agree_ground_rules(
-            programme_actions.add_participant(
-                programme,
-                facilitator,
-                display_name=f"Person {i}",
-                organisation=ORGANISATIONS[i % len(ORGANISATIONS)],
-                sector=f"Sector {i % 3}",
-            )
-        )
-        for i in range(count)
-    ]
+from tests.web.live_support import connect_all, consistent, make_people, url
 
 
 def room_of(round_: Round, person: Participant) -> RoomGroup:
@@ -826,7 +809,6 @@ def test_close_rooms_needs_a_warning_of_10_to_600_seconds(
 def test_notes_of_an_archived_programme_cannot_change(
     session: Session, breakout: Round, people: list[Participant], facilitator: Any
 ) -> None:
-    from convenor.programmes import actions as programme_actions
 
     room = room_of(breakout, people[0])
     actions.do_save_notes(room, people[0], "Before", 0)

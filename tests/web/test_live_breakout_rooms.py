@@ -18,7 +18,7 @@ from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Session
 from tests.web.conftest import login_participant
-from tests.web.live_support import connect_all, consistent
+from tests.web.live_support import connect_all, consistent, make_people
 
 
 def part(name: str, session: Session) -> str:
@@ -29,22 +29,6 @@ def facilitator_client_for(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-ORGANISATIONS = ["County Council", "NHS Trust", "Food Bank", "Active Partnership", "GP Group"]
-
-
-def make_people(programme: Programme, facilitator: Any, count: int) -> list[Participant]:
-    return [
-        programme_actions.add_participant(
-            programme,
-            facilitator,
-            display_name=f"Person {i}",
-            organisation=ORGANISATIONS[i % len(ORGANISATIONS)],
-            sector=f"Sector {i % 3}",
-        )
-        for i in range(count)
-    ]
 
 
 def rooms(round_: Round) -> dict[int, set[Participant]]:

@@ -15,25 +15,9 @@ from hypothesis import strategies as st
 
 from convenor.live import actions
 from convenor.live.models import GroupMember, LivePresence, Round
-from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Session
-from tests.web.live_support import connect_all, consistent
-
-ORGANISATIONS = ["County Council", "NHS Trust", "Food Bank", "Active Partnership", "GP Group"]
-
-
-def make_people(programme: Programme, facilitator: Any, count: int) -> list[Participant]:
-    return [
-        programme_actions.add_participant(
-            programme,
-            facilitator,
-            display_name=f"Person {i}",
-            organisation=ORGANISATIONS[i % len(ORGANISATIONS)],
-            sector=f"Sector {i % 3}",
-        )
-        for i in range(count)
-    ]
+from tests.web.live_support import connect_all, consistent, make_people
 
 
 def groups(round_: Round) -> dict[int, set[str]]:

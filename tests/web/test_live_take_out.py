@@ -25,25 +25,10 @@ from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Session
 from tests.web.conftest import login_participant
-from tests.web.live_support import connect_all, consistent
+from tests.web.live_support import connect_all, consistent, make_people
 
-ORGANISATIONS = ["County Council", "NHS Trust", "Food Bank", "Active Partnership", "GP Group"]
 TAKEN_OUT_TEXT = "The facilitator has taken you out of this round."
 IN_A_MOMENT = "you will be placed in a group in a moment"
-
-
-def make_people(programme: Programme, facilitator: Any, count: int) -> list[Participant]:
-    people = [
-        programme_actions.add_participant(
-            programme,
-            facilitator,
-            display_name=f"Person {i}",
-            organisation=ORGANISATIONS[i % len(ORGANISATIONS)],
-            sector=f"Sector {i % 3}",
-        )
-        for i in range(count)
-    ]
-    return [programme_actions.agree_ground_rules(person) for person in people]
 
 
 @pytest.fixture
