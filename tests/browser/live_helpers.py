@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import (
     BrowserContext,
@@ -29,7 +29,10 @@ from playwright.sync_api import (
 )
 
 from . import flows
-from .support import Driver, PageChecker, Server
+from .support import DESKTOP, Driver, PageChecker, PointerDriver, Server
+
+if TYPE_CHECKING:
+    from .conftest import Contexts
 
 REPO = Path(__file__).resolve().parents[2]
 VIDEO_ROOMS = "https://meet.example.org/cohort-{room}"
@@ -294,3 +297,13 @@ def command(console: Page, button: str, done: str | re.Pattern[str]) -> None:
 
 def now_region(page: Page) -> Locator:
     return page.get_by_role("region", name="Now and next")
+
+
+def open_console(contexts: Contexts, server: Server, who: str, path: str) -> Page:
+    """A facilitator (`who` names their browser context) signed in, on the console at `path`,
+    connected."""
+    driver = PointerDriver(contexts.new_page(who, DESKTOP))
+    flows.sign_in(driver, server, PageChecker(axe=False))
+    driver.page.goto(path)
+    expect(driver.page.locator("[data-live-status]")).to_contain_text("Connected")
+    return driver.page

@@ -15,9 +15,8 @@ import secrets
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from . import flows
 from .conftest import Contexts
-from .live_helpers import command, join, run_seed, seed_live_session, your_group
+from .live_helpers import command, join, open_console, run_seed, seed_live_session, your_group
 from .support import DESKTOP, PageChecker, PointerDriver, Server
 
 pytestmark = pytest.mark.browser
@@ -75,11 +74,7 @@ def test_the_console_moves_and_swaps_people_between_rooms(
     rooms = run_seed(server, _ROOMS, spec)["rooms"]
     assert sorted(len(names) for names in rooms.values()) == [3, 3], rooms
 
-    driver = PointerDriver(contexts.new_page("facilitator", DESKTOP))
-    flows.sign_in(driver, server, PageChecker(axe=False))
-    console = driver.page
-    console.goto(seeded.console_path)
-    expect(console.locator("[data-live-status]")).to_contain_text("Connected")
+    console = open_console(contexts, server, "facilitator", seeded.console_path)
     for number, names in rooms.items():
         for name in names:
             expect(room_card(console, int(number))).to_contain_text(name)

@@ -14,13 +14,12 @@ import re
 import secrets
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from . import flows
 from .conftest import Contexts
-from .live_helpers import run_seed, seed_live_session
+from .live_helpers import open_console, run_seed, seed_live_session
 from .reference_helpers import activity
-from .support import DESKTOP, PageChecker, PointerDriver, Server
+from .support import PageChecker, Server
 
 pytestmark = pytest.mark.browser
 
@@ -65,14 +64,6 @@ for number in range(len(people)):
 run = actions.do_start_segment(session, user)
 print(json.dumps({"segment": run.segment.title}))
 """
-
-
-def open_console(contexts: Contexts, server: Server, who: str, path: str) -> Page:
-    driver = PointerDriver(contexts.new_page(who, DESKTOP))
-    flows.sign_in(driver, server, PageChecker(axe=False))
-    driver.page.goto(path)
-    expect(driver.page.locator("[data-live-status]")).to_contain_text("Connected")
-    return driver.page
 
 
 def test_a_status_just_said_and_the_form_survive_a_redraw(
