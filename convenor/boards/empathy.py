@@ -49,13 +49,18 @@ def map_round(session: Session) -> Round | None:
 
 def persona_for(segment: Segment) -> str:
     """The facilitator's persona, else a "Persona: …" line of the segment's prompts, else ""."""
+    return _persona(segment)[0]
+
+
+def _persona(segment: Segment) -> tuple[str, bool]:
+    """`persona_for`, and whether the facilitator named it (one query for both)."""
     found = EmpathyPersona.objects.filter(segment=segment).first()
     if found is not None:
-        return found.text
+        return found.text, True
     for line in segment.prompts.splitlines():
         if line.strip().lower().startswith(PERSONA_PREFIX):
-            return line.strip()[len(PERSONA_PREFIX) :].strip()[:MAX_PERSONA_CHARS]
-    return ""
+            return line.strip()[len(PERSONA_PREFIX) :].strip()[:MAX_PERSONA_CHARS], False
+    return "", False
 
 
 def _group_count(note: EmpathyNote) -> int:
@@ -216,13 +221,12 @@ def maps_for(
     With `group` (a group of the map round), only that group's map: what a participant's panel
     shows, read without the other groups' notes (a round of 1,000 people has 250 rooms, and
     each of their pages asks for its panel when the round starts)."""
-    session = segment.session
     notes = EmpathyNote.objects.filter(segment=segment).select_related("author")
     if not with_hidden:
         notes = notes.filter(hidden=False)
     if group is not None:
         notes = notes.filter(round_id=group.round_id, number=group.number)
-    programme = session.programme
+    programme = viewer.programme if viewer is not None else segment.session.programme
     me = viewer.participant.pk if viewer is not None and viewer.participant else None
     by_group: dict[tuple[Any, int], list[NoteView]] = {}
     for note in notes.order_by("created_at"):
@@ -232,13 +236,14 @@ def maps_for(
     if group is not None:
         keys.add((group.round_id, group.number))
         rooms = RoomGroup.objects.filter(pk=group.pk)
+        rounds = {group.round_id: group.round}
     else:
-        current = map_round(session)
+        current = map_round(segment.session)
         if current is not None:
             numbers = current.groups.values_list("number", flat=True)
             keys |= {(current.pk, number) for number in numbers}
         rooms = RoomGroup.objects.filter(round__in={key[0] for key in keys})
-    rounds = {r.pk: r for r in Round.objects.filter(pk__in={key[0] for key in keys})}
+        rounds = {r.pk: r for r in Round.objects.filter(pk__in={key[0] for key in keys})}
     groups = {(room.round_id, room.number): room for room in rooms.annotate(n=Count("memberships"))}
     ordered = sorted(keys, key=lambda key: (rounds[key[0]].started_at, key[1]))
     maps = []
@@ -261,9 +266,10 @@ def several_rounds(maps: list[GroupMap]) -> bool:
 
 def panel_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
     round_ = map_round(session)
+    persona, named = _persona(segment)
     context: dict[str, Any] = {
-        "empathy_persona": persona_for(segment),
-        "empathy_custom_persona": EmpathyPersona.objects.filter(segment=segment).exists(),
+        "empathy_persona": persona,
+        "empathy_custom_persona": named,
         "empathy_round": round_,
         "empathy_no_groups": NO_GROUPS,
         "empathy_areas": Area.choices,
@@ -283,6 +289,7 @@ def panel_context(membership: Membership, session: Session, segment: Segment) ->
         .first()
     )
     if row is not None:
+        row.group.round = round_  # the same row: not read again
         mine = maps_for(segment, membership, group=row.group)
         context["empathy_group"] = row.group
         context["empathy_my_map"] = mine[0] if mine else None

@@ -583,3 +583,22 @@ def test_with_the_rule_off_names_are_shown_and_exported(
     assert record[0]["groups"][0]["areas"]["hears"] == [
         {"text": "Named hearing", "author": mate.display_name}
     ]
+
+
+def test_a_participants_panel_costs_a_few_queries_whatever_the_number_of_groups(
+    session: Session,
+    mapping: Segment,
+    breakout: Round,
+    participant: Participant,
+    participant_client: Client,
+    django_assert_max_num_queries: Any,
+) -> None:
+    """Every page asks for its panel when a round starts: 1,000 people, 1,000 requests. Each
+    reads its own group's map only, the persona once and the round once (13 queries before,
+    with every group's map built to show one)."""
+    add(session, participant, mapping, group_of(breakout, participant), "sees", "Queues")
+    url = reverse("live:activity_part", args=[session.programme_id, session.pk])
+    participant_client.get(url)
+    with django_assert_max_num_queries(9):
+        response = participant_client.get(url)
+    assert "Queues" in response.content.decode()
