@@ -1,10 +1,12 @@
 """The console's group forms, driven in Chromium as a facilitator would: move someone to
-another breakout room, and swap two people between rooms.
+another breakout room, swap two people between rooms, take someone out and put them back; and
+the console's mark on someone whose tab has closed while they keep their place.
 
 The rooms are started through the action functions with six people present (made-up
-channels), so only the facilitator needs a browser. The console sends its commands over its
-WebSocket; a room's number comes from a <select>, which must reach the server as a number
-(it once went as text and every move was refused with "“room” must be a whole number").
+channels); a seventh opens the live page in a browser and arrives as a latecomer. The console
+sends its commands over its WebSocket; a room's number comes from a <select>, which must reach
+the server as a number (it once went as text and every move was refused with "“room” must be
+a whole number").
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from .support import DESKTOP, PageChecker, PointerDriver, Server
 
 pytestmark = pytest.mark.browser
 
-# Two more people join the four of the seeded programme, so that six make two rooms of three.
+# Three more people join the four of the seeded programme; all but one ("absent", who opens
+# the live page in the test and arrives as a latecomer) are present, six in two rooms of three.
 _ROOMS = """
 import json, sys
 import django
@@ -41,7 +44,9 @@ for name, organisation in spec["more"]:
         session.programme, user, display_name=name, organisation=organisation, sector="Sport"
     )
     programmes.agree_ground_rules(person)
-people = list(Participant.objects.filter(programme=session.programme))
+people = Participant.objects.filter(programme=session.programme).exclude(
+    display_name=spec["absent"]
+)
 for number, person in enumerate(people):
     actions.do_connect(session, f"seed!{number}", participant=person)
 round_ = actions.do_start_round(session, user, kind="breakout", rooms=2)
@@ -51,7 +56,12 @@ for row in GroupMember.objects.filter(round=round_).select_related("group", "par
 print(json.dumps({"rooms": rooms}))
 """
 TAKEN_OUT = "The facilitator has taken you out of this round."
-MORE = [["Ines Varga", "Riverside Leisure Trust"], ["Tomas Berg", "Northfield Sports Club"]]
+ROOM_HEADING = re.compile(r"^Room (\d+): you are with$")
+MORE = [
+    ["Ines Varga", "Riverside Leisure Trust"],
+    ["Tomas Berg", "Northfield Sports Club"],
+    ["Wen Li", "Eastgate Community Health"],
+]
 
 
 def room_card(console: Page, number: int) -> Locator:
@@ -70,6 +80,7 @@ def test_the_console_moves_and_swaps_people_between_rooms(
         "programme": seeded.programme,
         "title": seeded.title,
         "more": MORE,
+        "absent": seeded.people[0].name,
     }
     rooms = run_seed(server, _ROOMS, spec)["rooms"]
     assert sorted(len(names) for names in rooms.values()) == [3, 3], rooms
@@ -80,31 +91,36 @@ def test_the_console_moves_and_swaps_people_between_rooms(
             expect(room_card(console, int(number))).to_contain_text(name)
     check_page(console, "console with two breakout rooms")
 
-    # The first invited person of room 1 has the live page open; they are moved to room 2.
-    invited = {person.name: person for person in seeded.people}
-    mover = sorted(set(rooms["1"]) & set(invited))[0]
+    # The absent person opens the live page: placed in a room as a latecomer, then moved.
+    mover = seeded.people[0].name
     participant = PointerDriver(contexts.new_page(mover, DESKTOP))
-    join(participant, invited[mover], seeded, PageChecker(axe=False))
-    expect(your_group(participant.page)).to_contain_text("Room 1: you are with")
+    join(participant, seeded.people[0], seeded, PageChecker(axe=False))
+    heading = your_group(participant.page).get_by_role("heading", name=ROOM_HEADING)
+    expect(heading).to_be_visible()
+    match = ROOM_HEADING.match(heading.inner_text().strip())
+    assert match, heading.inner_text()
+    start = match.group(1)
+    target = "2" if start == "1" else "1"
+    expect(room_card(console, int(start))).to_contain_text(mover)
     console.get_by_label("Person", exact=True).last.select_option(label=mover)
-    console.get_by_label("to room").select_option(label="Room 2")
-    command(console, "Move", f"Moved {mover} to room 2.")
-    expect(room_card(console, 2)).to_contain_text(mover)
-    expect(room_card(console, 1)).not_to_contain_text(mover)
+    console.get_by_label("to room").select_option(label=f"Room {target}")
+    command(console, "Move", f"Moved {mover} to room {target}.")
+    expect(room_card(console, int(target))).to_contain_text(mover)
+    expect(room_card(console, int(start))).not_to_contain_text(mover)
     # Their page shows the new room without a reload, and says so to a screen reader.
-    expect(your_group(participant.page)).to_contain_text("Room 2: you are with")
+    expect(your_group(participant.page)).to_contain_text(f"Room {target}: you are with")
     expect(participant.page.locator("[data-live-announce]")).to_have_text(
         "Your group has changed: see who you are with now."
     )
 
-    # Swap someone still in room 1 with someone who was in room 2 from the start.
-    a, b = sorted(set(rooms["1"]) - {mover})[0], sorted(rooms["2"])[0]
+    # Swap someone of the room they left with someone of the room they joined.
+    a, b = sorted(rooms[start])[0], sorted(rooms[target])[0]
     console.get_by_label("Swap", exact=True).select_option(label=a)
     console.get_by_label("with", exact=True).select_option(label=b)
     command(console, "Swap", f"Swapped {a} and {b}.")
-    expect(room_card(console, 1)).to_contain_text(b)
-    expect(room_card(console, 2)).to_contain_text(a)
-    expect(room_card(console, 1)).not_to_contain_text(a)
+    expect(room_card(console, int(start))).to_contain_text(b)
+    expect(room_card(console, int(target))).to_contain_text(a)
+    expect(room_card(console, int(start))).not_to_contain_text(a)
 
     # Take the mover out: their page says so at once, and a reload does not put them back.
     page = participant.page
@@ -121,4 +137,18 @@ def test_the_console_moves_and_swaps_people_between_rooms(
     expect(your_group(page)).to_contain_text(re.compile(r"Room \d+: you are with"))
     expect(announced).to_have_text("Your group has changed: see who you are with now.")
     check_page(console, "console after a take-out and a put-back")
+
+    # Their tab closes: for the minute they keep their place, the console marks them in
+    # their room as not connected; back, the mark goes.
+    away = console.locator("[data-member]").filter(has_text=mover).locator("[data-away]")
+    expect(away).to_be_hidden()
+    context = page.context
+    page.close()
+    expect(away).to_be_visible(timeout=10_000)
+    expect(away).to_have_text("not connected")
+    check_page(console, "console with someone not connected")
+    page = context.new_page()
+    page.goto(seeded.live_path)
+    expect(your_group(page)).to_contain_text(re.compile(r"Room \d+: you are with"))
+    expect(away).to_be_hidden(timeout=10_000)
     contexts.assert_no_errors()

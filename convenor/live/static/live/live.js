@@ -141,6 +141,7 @@
     restore(typed);
     restoreStatuses(region, said);
     bindNotes();
+    markAway();
     var again = focusId ? document.getElementById(focusId) : null;
     if (!again && key) {
       // A control without an id (a form's button, a link): the same one in the new content.
@@ -841,6 +842,22 @@
       });
     });
   }
+  // --- Console: who in a group has no connection (during the minute they keep their place) ---
+  // The group cards list members, "Who is here" lists who is connected (refreshed on presence
+  // events); a member missing from the second is marked on the first.
+  function markAway() {
+    if (!isConsole) { return; }
+    var here = {};
+    Array.prototype.forEach.call(root.querySelectorAll("[data-here]"), function (el) {
+      here[el.getAttribute("data-here")] = true;
+    });
+    Array.prototype.forEach.call(root.querySelectorAll("[data-member]"), function (el) {
+      var tag = el.querySelector("[data-away]");
+      if (tag) { tag.hidden = !!here[el.getAttribute("data-member")]; }
+    });
+  }
+  markAway();
+
   // Thresholds already passed when a page loads are not announced (see tick).
   syncClock();
   tick();
