@@ -2,7 +2,7 @@
 
 import functools
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.core.exceptions import ValidationError
@@ -94,6 +94,12 @@ class Session(models.Model):
 
     def local_start(self) -> datetime:
         return self.starts_at.astimezone(self.zone)
+
+    def is_on_today(self) -> bool:
+        """Whether today, where the session is held, is the day it starts or ends."""
+        today = timezone.now().astimezone(self.zone).date()
+        end = self.starts_at + timedelta(minutes=self.duration_minutes)
+        return self.local_start().date() <= today <= end.astimezone(self.zone).date()
 
 
 class Segment(models.Model):
