@@ -164,6 +164,7 @@ def _round_context(membership: Membership, session: Session) -> dict[str, Any]:
     if membership.is_facilitator:
         context["groups"] = _groups(round_)
         context["waiting"] = list(round_.waiting.order_by("display_name"))
+        context["taken_out"] = list(round_.taken_out.order_by("display_name"))
         context["in_round"] = sorted(
             [p for g in context["groups"] for p in g.members] + context["waiting"],
             key=lambda p: p.display_name,
@@ -188,6 +189,7 @@ def _round_context(membership: Membership, session: Session) -> dict[str, Any]:
                 alone=not others,
             )
         context["waiting_me"] = round_.waiting.filter(pk=membership.participant.pk).exists()
+        context["taken_out_me"] = round_.taken_out.filter(pk=membership.participant.pk).exists()
     return context
 
 
