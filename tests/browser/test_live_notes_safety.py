@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,3 +279,61 @@ def test_notes_typed_while_a_save_is_on_its_way_are_sent_as_the_page_goes(
     assert text.startswith("Start. "), text
     expect(area).to_have_value(text)
     held[0].abort()
+
+
+class LateRedraws:
+    """Holds back the answers to the pages' requests for the round region made from `after`
+    (time.monotonic()) on: each is rendered by the server when asked for, and shown only on
+    `release`."""
+
+    def __init__(self, pages: list[Page], after: float) -> None:
+        self.after = after
+        self.held: list[tuple[Route, Any]] = []
+        for page in pages:
+            page.route("**/round/", self._hold)
+
+    def _hold(self, route: Route) -> None:
+        if time.monotonic() < self.after:
+            route.continue_()
+            return
+        self.held.append((route, route.fetch()))
+
+    def wait_for(self, count: int, page: Page, within_s: float) -> None:
+        deadline = time.monotonic() + within_s
+        while len(self.held) < count:
+            assert time.monotonic() < deadline, f"{len(self.held)} of {count} redraws asked for"
+            page.wait_for_timeout(50)
+
+    def release(self) -> None:
+        for route, response in self.held:
+            route.fulfill(response=response)
+        self.held.clear()
+
+
+def test_a_redraw_rendered_before_the_last_save_does_not_bring_back_older_notes(
+    contexts: Contexts, server: Server
+) -> None:
+    room = open_room(contexts, server, "Notes redrawn late")
+    page, other = room.pages
+    room.area().fill("First lines.")
+    expect(room.area(1)).to_have_value("First lines.")
+    expect(room.console_notes()).to_have_text("First lines.")
+    room.console.get_by_label("Warning (seconds)").fill(str(MIN_WARNING_S))
+    command(room.console, "Close the rooms", f"The rooms close in {MIN_WARNING_S} s.")
+    # Half a second after the closing time every page asks for its read-only view; the server
+    # renders each at once, and the answers reach the pages only after one more save (the
+    # server takes saves for a few seconds after the closing time).
+    late = LateRedraws([page, other, room.console], time.monotonic() + MIN_WARNING_S / 2)
+    late.wait_for(3, page, within_s=MIN_WARNING_S + 10)
+    final = "First lines.\nLast words, saved after the closing time."
+    room.area().fill(final)
+    expect(room.area(1)).to_have_value(final)
+    expect(room.console_notes()).to_have_text(final)
+    assert saved_text(page) == final
+    late.release()
+    for index in (0, 1):
+        expect(room.area(index)).not_to_be_editable()
+        expect(room.area(index)).to_have_value(final)
+    expect(room.console.get_by_text("The rooms have closed")).to_be_visible()
+    expect(room.console_notes()).to_have_text(final)
+    contexts.assert_no_errors()

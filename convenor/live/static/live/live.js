@@ -141,6 +141,7 @@
     restore(typed);
     restoreStatuses(region, said);
     bindNotes();
+    if (isConsole) { freshenNotesViews(); }
     markAway();
     var again = focusId ? document.getElementById(focusId) : null;
     if (!again && key) {
@@ -468,6 +469,13 @@
       saveNotes();
       return;
     }
+    // A redraw rendered before a change this page already shows (a region fetched while
+    // someone's save went through) keeps the newer text.
+    if (previous && previous.group === notes.group && previous.area.value === previous.saved &&
+        previous.rev > notes.rev) {
+      showNotes(previous.saved, previous.rev);
+      return;
+    }
     // Keep what was typed but not yet saved when the region is re-rendered around it.
     if (previous && previous.group === notes.group && !notes.readOnly &&
         previous.area.value !== previous.saved) {
@@ -684,12 +692,29 @@
       .then(function (body) { if (body) { then(body.text, body.rev); } })
       .catch(function () { /* The next change or a reload shows it. */ });
   }
+  // The console shows each room's notes at the newest rev it has heard of, including after its
+  // groups are redrawn from a render that was made before the latest save.
+  var roomNotes = {};
+  function consoleNotes(group, text, rev) {
+    var known = roomNotes[group];
+    if (!known || rev > known.rev) { roomNotes[group] = { text: text, rev: rev }; }
+    freshenNotesViews();
+  }
+  function freshenNotesViews() {
+    Array.prototype.forEach.call(root.querySelectorAll("[data-notes-view]"), function (view) {
+      var known = roomNotes[view.getAttribute("data-notes-view")];
+      if (known && known.rev > Number(view.getAttribute("data-notes-rev") || 0)) {
+        view.textContent = known.text;
+        view.setAttribute("data-notes-rev", String(known.rev));
+      }
+    });
+  }
   function notesChanged(payload, shared) {
     if (isConsole) {
       var view = root.querySelector("[data-notes-view='" + payload.group + "']");
       if (!view) { refresh("round"); return; }
-      if (shared) { view.textContent = shared.text; return; }
-      fetchNotes(payload.group, function (text) { view.textContent = text; });
+      if (shared) { consoleNotes(payload.group, shared.text, shared.rev); return; }
+      fetchNotes(payload.group, function (text, rev) { consoleNotes(payload.group, text, rev); });
       return;
     }
     if (!notes || notes.group !== payload.group || payload.notes.rev <= notes.rev) { return; }
