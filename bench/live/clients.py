@@ -33,9 +33,11 @@ NOTES_FORM = re.compile(r'data-notes="([0-9a-f-]{36})".*?name="rev" value="(\d+)
 # The event a live page was rendered after (live.js says hello with it).
 PAGE_SEQ = re.compile(r'id="live"[^>]*\sdata-seq="(\d+)"')
 # Regions of each page and the event topics that make live.js fetch them again.
-# The activity region ("Take part" or "Activity") follows the run-sheet, and the rounds too
-# while a panel built on the breakout groups is shown (data-follows-round, as in live.js).
+# The activity region ("Take part" or "Activity") follows the run-sheet, and the breakout groups
+# too while a panel built on them is shown (data-follows-round, as in live.js); a breakout
+# round's start brings such panels with each group ("panel:<key>").
 ACTIVITY = "activity/"
+ROUND_PANEL = re.compile(r'data-follows-round="([^"]+)"')
 PARTICIPANT_REGIONS = {"runsheet": ("now/", ACTIVITY), "round": ("round/",)}
 CONSOLE_REGIONS = {"runsheet": ("now/", ACTIVITY), "round": ("round/",), "presence": ("here/",)}
 # The region that takes the HTML an event may carry for a topic (live.js: data-push).
@@ -89,7 +91,9 @@ class Browser:
     fetch_log: list[tuple[str, float, float]] = field(default_factory=list)
     messages: int = 0
     pushed: int = 0  # regions that came rendered with their event (no request)
-    follows_round: bool = False  # the activity region shows a panel built on the groups
+    # The activity region's panels built on the groups (their keys), as last shown.
+    round_panels: tuple[str, ...] = ()
+    round_kind: str | None = None  # the open round's, once an event or snapshot said
     pinging: bool = True
 
     @property
@@ -106,7 +110,7 @@ class Browser:
                 raise RuntimeError(f"GET {page} answered {response.status}")
         rendered = PAGE_SEQ.search(html)
         self.last_seq = int(rendered.group(1)) if rendered else None
-        self.follows_round = "data-follows-round" in html
+        self.round_panels = tuple(ROUND_PANEL.findall(html))
         self.socket = await connect(
             f"ws://127.0.0.1:{self.server.port}{self.ws_path}",
             origin=Origin(self.server.origin),
@@ -160,6 +164,7 @@ class Browser:
             self.last_seq = message["seq"]
             round_ = message["state"]["round"]
             self.my_group = self._group_of(round_) if round_ else None
+            self.round_kind = round_["kind"] if round_ else None
             for topic in self.regions():
                 self._refresh(topic, http)
         elif kind == "events":
@@ -193,24 +198,35 @@ class Browser:
         topic = TOPICS.get(event["kind"])
         if topic is None:
             return
+        panels = False  # the breakout groups were formed or changed (live.js: regionsFor)
         if event["kind"] == "round_started":
             self.round_event_at = time.monotonic()
             self.my_group = self._group_of(event["payload"]["round"])
+            self.round_kind = event["payload"]["round"]["kind"]
+            panels = self.round_kind == "breakout"
         elif event["kind"] == "round_ended":
             self.my_group = None
-        elif event["kind"] == "round_changed" and not self.console:
-            mine = [g for g in event["payload"]["groups"] if self.participant in g["members"]]
-            if not mine:
-                return  # someone else's group changed
-            self.my_group = list(mine[0]["members"])
+            self.round_kind = None
+        elif event["kind"] == "round_changed":
+            panels = self.round_kind != "coffee"
+            if not self.console:
+                mine = [g for g in event["payload"]["groups"] if self.participant in g["members"]]
+                if not mine:
+                    return  # someone else's group changed
+                self.my_group = list(mine[0]["members"])
         if topic in self.regions():
-            self._refresh(topic, http, html if not self.console else None)
+            self._refresh(topic, http, html if not self.console else None, panels)
 
     def _refresh(
-        self, topic: str, http: aiohttp.ClientSession, html: dict[str, str] | None = None
+        self,
+        topic: str,
+        http: aiohttp.ClientSession,
+        html: dict[str, str] | None = None,
+        panels: bool = False,
     ) -> None:
         paths = self.regions()[topic]
-        if topic == "round" and (self.follows_round or self.pending.get(ACTIVITY) == "loading"):
+        loading = self.pending.get(ACTIVITY) == "loading"
+        if topic == "round" and panels and (self.round_panels or loading):
             paths += (ACTIVITY,)  # as live.js: a fetch under way may predate the round
         for path in paths:
             name = PUSHED.get(path)
@@ -219,6 +235,16 @@ class Browser:
                 if self.pending.get(path) == "loading":
                     self.dirty.add(path)
                 self._show(path, html[name])
+                continue
+            if (
+                path == ACTIVITY
+                and html is not None
+                and self.round_panels
+                and all(f"panel:{key}" in html for key in self.round_panels)
+            ):
+                self.pushed += 1  # each panel took its place, as in live.js: showPanels
+                if loading:
+                    self.dirty.add(path)
                 continue
             if self.pending.get(path) == "loading":
                 self.dirty.add(path)
@@ -255,7 +281,7 @@ class Browser:
 
     def _show(self, path: str, html: str) -> None:
         if path == ACTIVITY:
-            self.follows_round = "data-follows-round" in html
+            self.round_panels = tuple(ROUND_PANEL.findall(html))
         if path == "round/" and self.assigned_at is None and self._shows_my_group(html):
             self.assigned_at = time.monotonic()
             room = NOTES_FORM.search(html)

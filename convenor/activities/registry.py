@@ -55,9 +55,16 @@ class Panel:
     console_template: str = ""
     # Lower first when several panels serve one kind of segment.
     order: int = 50
-    # Built on the breakout groups: the live page re-fetches it when a round starts, changes
-    # or ends (other panels are left alone then, which saves a request per tab).
+    # Built on the breakout groups: the live page shows it anew when a breakout round starts
+    # or its groups change (other panels are left alone then, which saves a request per tab).
     follows_rounds: bool = False
+    # For a panel that follows the rounds: its context for any member of `group` (with
+    # `number` and `pk`) of a breakout round that has just started, when nothing is written
+    # in it yet, so the same for every member; called once per round with stand-ins for the
+    # group's fields, so it must not read anything through `group`. With it, the round's start
+    # pushes each group's panel with the group (convenor.activities.pushed) instead of every
+    # tab asking for it.
+    at_round_start: Callable[[Session, Segment, Any, Any], Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

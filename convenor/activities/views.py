@@ -14,11 +14,12 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import slugify
 
 from convenor.activities.dispatch import current_segment, perform, segment_of
-from convenor.activities.registry import ActivityError, registry
+from convenor.activities.registry import ActivityError, Panel, registry
 from convenor.programmes.access import (
     Membership,
     get_session_for_facilitator,
@@ -47,8 +48,15 @@ def render_panels(
         template = panel.template
         if membership.is_facilitator and panel.console_template:
             template = panel.console_template
-        rendered.append(render_to_string(template, context, request=request))
+        html = render_to_string(template, context, request=request)
+        rendered.append(wrap_panel(panel, html) if panel.follows_rounds else SafeString(html))
     return rendered
+
+
+def wrap_panel(panel: Panel, html: str) -> SafeString:
+    """A panel built on the breakout groups, marked so that live.js shows it anew with the
+    groups (and can take its HTML pushed with them, see convenor.activities.pushed)."""
+    return format_html('<div data-follows-round="{}">{}</div>', panel.key, SafeString(html))
 
 
 def activity_context(
@@ -59,15 +67,7 @@ def activity_context(
     return {
         "activity_segment": segment,
         "activity_panels": render_panels(request, membership, session, segment),
-        "activity_follows_rounds": follows_rounds(segment),
     }
-
-
-def follows_rounds(segment: Segment | None) -> bool:
-    """Whether the segment's activity region changes with the breakout groups."""
-    if segment is None:
-        return False
-    return any(panel.follows_rounds for panel in registry.panels_for(segment.kind))
 
 
 @participant_must_agree
@@ -86,7 +86,6 @@ def activity_part(request: HttpRequest, programme_id: UUID, session_id: UUID) ->
         "session": session,
         "activity_segment": segment,
         "activity_panels": render_panels(request, membership, session, segment),
-        "activity_follows_rounds": follows_rounds(segment),
     }
     return render(request, "activities/_panels.html", context)
 

@@ -268,6 +268,7 @@ register_panel(
         "boards/empathy_console.html",
         order=40,
         follows_rounds=True,
+        at_round_start=empathy.round_start_context,
     )
 )
 

@@ -264,10 +264,9 @@ def several_rounds(maps: list[GroupMap]) -> bool:
     return len({m.round.pk for m in maps}) > 1
 
 
-def panel_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
-    round_ = map_round(session)
+def _panel_base(segment: Segment, round_: Round | None) -> dict[str, Any]:
     persona, named = _persona(segment)
-    context: dict[str, Any] = {
+    return {
         "empathy_persona": persona,
         "empathy_custom_persona": named,
         "empathy_round": round_,
@@ -276,6 +275,21 @@ def panel_context(membership: Membership, session: Session, segment: Segment) ->
         "empathy_max": MAX_NOTE_CHARS,
         "empathy_persona_max": MAX_PERSONA_CHARS,
     }
+
+
+def round_start_context(session: Session, segment: Segment, round_: Round, group: Any) -> Any:
+    """A participant's panel in `group` of a breakout round just started: its empty map
+    (see convenor.activities.registry.Panel.at_round_start)."""
+    return {
+        **_panel_base(segment, round_),
+        "empathy_group": group,
+        "empathy_my_map": GroupMap(round_, group.number, group, 0, _areas([])),
+    }
+
+
+def panel_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
+    round_ = map_round(session)
+    context = _panel_base(segment, round_)
     if membership.is_facilitator:
         maps = maps_for(segment, membership, with_hidden=True)
         context["empathy_maps"] = maps

@@ -23,6 +23,7 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.html import conditional_escape
 
+from convenor.activities.pushed import round_start_panels
 from convenor.live.events import Personal, encode
 from convenor.live.models import GroupMember, LivePresence, RoomNotes, Round
 from convenor.live.templatetags.live_groups import Slot, group_people, meeting_place
@@ -194,6 +195,10 @@ def _messages(session_id: UUID, message: dict[str, Any]) -> dict[str, str]:
         by_group[group_id].append(PersonRow(person_id, name, pronouns, organisation, sector))
         groups[group_id] = (number, token)
     notes = {n.group_id: n for n in RoomNotes.objects.filter(group_id__in=list(groups))}
+    # A breakout round's start brings each group its activity panels too (when they are built
+    # on the groups), so that no tab has to ask for them.
+    panels = round_start_panels(round_) if started else None
+    panels_of: dict[UUID, dict[str, str]] = {}
     html_of: dict[str, str] = {}
     group_of: dict[str, UUID] = {}
     for group_id, people in by_group.items():
@@ -208,6 +213,8 @@ def _messages(session_id: UUID, message: dict[str, Any]) -> dict[str, str]:
             alone=len(people) <= 1,
         )
         html = regions.fill(view)
+        if panels is not None:
+            panels_of[group_id] = panels(number, group_id)
         for person in people:
             html_of[str(person.pk)] = html
             group_of[str(person.pk)] = group_id
@@ -234,7 +241,10 @@ def _messages(session_id: UUID, message: dict[str, Any]) -> dict[str, str]:
             else:
                 html = pending()
             event = own_view(pid) if own_view is not None else message
-            text = encode({"type": "event", "event": event, "html": {"round": html}})
+            pushed = {"round": html}
+            if own_group is not None:
+                pushed.update(panels_of.get(own_group, {}))
+            text = encode({"type": "event", "event": event, "html": pushed})
             if own_group is not None:
                 texts[own_group] = text
         for channel in channels[pid]:

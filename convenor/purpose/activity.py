@@ -201,6 +201,19 @@ def _words(draft: GroupDraft | None) -> int:
     return Texts(draft.what, draft.why, draft.benefits).words() if draft is not None else 0
 
 
+def drafting_at_round_start(session: Session, segment: Segment, round_: Any, group: Any) -> Any:
+    """A participant's panel in `group` of a breakout round just started: no draft yet (see
+    convenor.activities.registry.Panel.at_round_start)."""
+    return {
+        "round": round_,
+        "limit": MAX_WORDS,
+        "group": group,
+        "draft": None,
+        "words": 0,
+        "versions": [],
+    }
+
+
 def drafting_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
     round_ = actions.drafting_round(session)
     context: dict[str, Any] = {"round": round_, "limit": MAX_WORDS}
@@ -324,6 +337,7 @@ register_panel(
         "purpose/drafting_console.html",
         order=10,
         follows_rounds=True,
+        at_round_start=drafting_at_round_start,
     )
 )
 register_panel(

@@ -28,6 +28,8 @@
   var myGroup = wholeNumber(root.getAttribute("data-group"));
   var announced = {};
   var takenOut = false; // taken out of the open round by the facilitator (see touchesMe)
+  // The open round's kind, once an event or a snapshot has said ("coffee" or "breakout").
+  var roundKind = null;
   var offsetMs = 0; // server clock minus this device's clock
 
   function wholeNumber(text) {
@@ -50,14 +52,16 @@
   // `html`: regions rendered by the server, sent with the event by name (a round's groups
   // reach their members that way); a region marked data-push="<name>" takes the one of that
   // name when the event brings it, and fetches itself otherwise.
-  function regionsFor(topic) {
+  // `panels`: the breakout groups were formed or changed, so the activity panels built on them
+  // (data-follows-round: the empathy map, the common purpose) are shown anew too. Nothing else
+  // a round does (a coffee round, closing or ending the rooms, a message to them) changes them.
+  function regionsFor(topic, panels) {
     var found = Array.prototype.slice.call(
       root.querySelectorAll("[data-part][data-topics~='" + topic + "']"));
-    if (topic === "round") {
-      // Activity panels built on the breakout groups (the empathy map, the common purpose)
-      // carry data-follows-round; every other activity region stays as it is, so a round's
-      // start costs no extra request per tab. A region whose fetch is under way may be about
-      // to show such a panel as it was before the round: it is fetched again after.
+    if (topic === "round" && panels) {
+      // Every other activity region stays as it is, so a round's start costs no extra
+      // request per tab. A region whose fetch is under way may be about to show such a panel
+      // as it was before the round: it is fetched again after.
       Array.prototype.forEach.call(root.querySelectorAll("[data-part][data-activity-region]"),
         function (region) {
           var loading = pending[region.getAttribute("data-part")] === "loading";
@@ -69,8 +73,8 @@
     }
     return found;
   }
-  function refresh(topic, html) {
-    Array.prototype.forEach.call(regionsFor(topic), function (region) {
+  function refresh(topic, html, panels) {
+    Array.prototype.forEach.call(regionsFor(topic, panels), function (region) {
       var url = region.getAttribute("data-part");
       var name = region.getAttribute("data-push");
       if (html && name && typeof html[name] === "string") {
@@ -79,10 +83,28 @@
         show(region, html[name]);
         return;
       }
+      if (html && panels && region.hasAttribute("data-activity-region") && showPanels(region, html)) {
+        if (pending[url] === "loading") { dirty[url] = true; }
+        return;
+      }
       if (pending[url] === "loading") { dirty[url] = true; return; }
       if (pending[url]) { return; }
       schedule(region, url);
     });
+  }
+  // A breakout round's start brings each group its panels built on the groups ("panel:<key>",
+  // see convenor.activities.pushed): each takes the place of the one shown. Unless every such
+  // panel of the region came, nothing is shown and the region is fetched.
+  function showPanels(region, html) {
+    var shown = region.querySelectorAll("[data-follows-round]");
+    if (!shown.length) { return false; }
+    for (var i = 0; i < shown.length; i++) {
+      if (typeof html["panel:" + shown[i].getAttribute("data-follows-round")] !== "string") { return false; }
+    }
+    Array.prototype.forEach.call(shown, function (panel) {
+      show(panel, html["panel:" + panel.getAttribute("data-follows-round")]);
+    });
+    return true;
   }
   function schedule(region, url) {
     pending[url] = "scheduled";
@@ -223,7 +245,9 @@
       if (el) { el[item[1]] = item[2]; }
     });
   }
-  function refreshAll() { ["runsheet", "round", "presence", "activity"].forEach(refresh); }
+  function refreshAll() {
+    ["runsheet", "round", "presence", "activity"].forEach(function (topic) { refresh(topic); });
+  }
 
   // --- Events --------------------------------------------------------------------------
   function groupOf(round) {
@@ -267,13 +291,21 @@
       window.setTimeout(saveNotes, seconds * 1000);
       window.setTimeout(function () { refresh("round"); }, seconds * 1000 + 500);
     }
+    // Whether the breakout groups were formed or changed (see regionsFor).
+    var panels = false;
     if (event.kind === "round_started") {
       myGroup = groupOf(event.payload.round);
       takenOut = false;
+      roundKind = event.payload.round.kind;
+      panels = roundKind === "breakout";
     } else if (event.kind === "round_ended") {
       myGroup = null;
       takenOut = false;
-    } else if (event.kind === "round_changed" && me) {
+      roundKind = null;
+    } else if (event.kind === "round_changed") {
+      panels = roundKind !== "coffee";
+    }
+    if (event.kind === "round_changed" && me) {
       // Someone else's group changed: a participant's view is unaffected.
       if (!touchesMe(event.payload)) { return; }
       // Theirs did (someone joined or left it, or they were moved): say so, not only show it.
@@ -281,12 +313,13 @@
         "Your group has changed: see who you are with now.");
     }
     if (topic === "presence" && !isConsole) { return; }
-    refresh(topic, html && !isConsole ? html : undefined);
+    refresh(topic, html && !isConsole ? html : undefined, panels);
   }
   function receive(message) {
     if (message.type === "snapshot") {
       lastSeq = message.seq;
       myGroup = groupOf(message.state.round);
+      roundKind = message.state.round ? message.state.round.kind : null;
       refreshAll();
     } else if (message.type === "events") {
       // Replayed events come without pushed HTML or notes text: their regions are fetched.

@@ -1,0 +1,91 @@
+"""A breakout round's activity panels, pushed with its groups.
+
+When a breakout round starts during a segment whose activity is built on the groups (the empathy
+map, the common purpose), every member's panel changes at once. Rather than every tab asking for
+its panel (a thousand requests, about 15 s of server time, at 1,000 people), each group's panel
+travels with the group's region in the one message its members are sent
+(convenor.live.parts). A round just started has nothing written in it, so a group's panel is the
+same for each of its members: each panel is rendered once for the round, with stand-ins for the
+group's number and id, and each group's values are put in their place. Anything the stand-ins
+cannot express (a panel without `at_round_start`, one whose context declines, a template that
+transforms a stand-in) means nothing is pushed, and the tabs ask for their panels as before.
+"""
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.template.loader import render_to_string
+
+from convenor.activities.dispatch import current_segment
+from convenor.activities.registry import registry
+from convenor.live.models import Round
+
+# The name a panel's HTML has among the regions sent with an event (live.js: data-follows-round).
+PREFIX = "panel:"
+# Letters and digits only, so escaping leaves them as they are; new in every process.
+_MARK = f"convenorpanel{secrets.token_hex(8)}"
+_NUMBER, _PK, _CSRF = (f"{_MARK}{name}" for name in ("number", "pk", "csrf"))
+_PIECES = re.compile(f"({_NUMBER}|{_PK}|{_CSRF})")
+
+
+@dataclass(frozen=True)
+class _StandIn:
+    """A group as the panels' templates see it, its fields replaced by markers."""
+
+    number: str
+    pk: str
+
+    @property
+    def id(self) -> str:
+        return self.pk
+
+
+Fill = Callable[[int, UUID], dict[str, str]]
+
+
+def round_start_panels(round_: Round) -> Fill | None:
+    """For a breakout round just started: a function giving a group's panels (by number and
+    id) as the names and HTML to send with its region, or None when they cannot be pushed."""
+    if round_.kind != Round.Kind.BREAKOUT:
+        return None
+    session = round_.session
+    segment = current_segment(session)
+    if segment is None or round_.segment_id != segment.pk:
+        return None
+    panels = [panel for panel in registry.panels_for(segment.kind) if panel.follows_rounds]
+    if not panels:
+        return None
+    frames: dict[str, list[str]] = {}
+    group = _StandIn(_NUMBER, _PK)
+    for panel in panels:
+        if panel.at_round_start is None:
+            return None
+        found = panel.at_round_start(session, segment, round_, group)
+        if found is None:
+            return None
+        context = {
+            **found,
+            "membership": None,
+            "programme": session.programme,
+            "session": session,
+            "segment": segment,
+            "panel_key": panel.key,
+            # The form's token is left empty: live.js puts the page's in (as for the groups).
+            "csrf_token": _CSRF,
+        }
+        pieces = _PIECES.split(render_to_string(panel.template, context))
+        if any(_MARK in piece for piece in pieces[::2]):
+            return None  # a stand-in the template changed: it cannot be filled in
+        frames[PREFIX + panel.key] = pieces
+
+    def fill(number: int, pk: UUID) -> dict[str, str]:
+        values = {_NUMBER: str(number), _PK: str(pk), _CSRF: ""}
+        return {
+            name: "".join([values.get(piece, piece) for piece in pieces])
+            for name, pieces in frames.items()
+        }
+
+    return fill
