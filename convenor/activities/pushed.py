@@ -9,19 +9,27 @@ same for each of its members: each panel is rendered once for the round, with st
 group's number and id, and each group's values are put in their place. Anything the stand-ins
 cannot express (a panel without `at_round_start`, one whose context declines, a template that
 transforms a stand-in) means nothing is pushed, and the tabs ask for their panels as before.
+
+The same goes for a run-sheet change (a segment started, extended or ended) while every
+participant's panels are alike, such as an empathy map segment before its breakout groups: the
+region is rendered once and sent with the event (`region_for_everyone`).
 """
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
 from convenor.activities.dispatch import current_segment
-from convenor.activities.registry import registry
+from convenor.activities.registry import Panel, registry
+from convenor.activities.views import wrap_panel
 from convenor.live.models import Round
+from convenor.workshops.models import Segment, Session
 
 # The name a panel's HTML has among the regions sent with an event (live.js: data-follows-round).
 PREFIX = "panel:"
@@ -46,6 +54,35 @@ class _StandIn:
 Fill = Callable[[int, UUID], dict[str, str]]
 
 
+def _render(panel: Panel, found: Mapping[str, Any], session: Session, segment: Segment) -> str:
+    """A participant's panel rendered for many people: no membership, and the form's token
+    left as a marker (live.js puts the page's token in, as for the groups)."""
+    context = {
+        **found,
+        "membership": None,
+        "programme": session.programme,
+        "session": session,
+        "segment": segment,
+        "panel_key": panel.key,
+        "csrf_token": _CSRF,
+    }
+    return render_to_string(panel.template, context)
+
+
+def region_for_everyone(session: Session, segment: Segment) -> str | None:
+    """The activity region every participant sees during `segment`, rendered once, when each
+    of its panels says it is the same for all of them (`Panel.for_everyone`); else None."""
+    rendered = []
+    for panel in registry.panels_for(segment.kind):
+        found = panel.for_everyone(session, segment) if panel.for_everyone else None
+        if found is None:
+            return None
+        html = SafeString(_render(panel, found, session, segment).replace(_CSRF, ""))
+        rendered.append(wrap_panel(panel, html) if panel.follows_rounds else html)
+    context = {"activity_segment": segment, "activity_panels": rendered}
+    return render_to_string("activities/_panels.html", context)
+
+
 def round_start_panels(round_: Round) -> Fill | None:
     """For a breakout round just started: a function giving a group's panels (by number and
     id) as the names and HTML to send with its region, or None when they cannot be pushed."""
@@ -66,17 +103,7 @@ def round_start_panels(round_: Round) -> Fill | None:
         found = panel.at_round_start(session, segment, round_, group)
         if found is None:
             return None
-        context = {
-            **found,
-            "membership": None,
-            "programme": session.programme,
-            "session": session,
-            "segment": segment,
-            "panel_key": panel.key,
-            # The form's token is left empty: live.js puts the page's in (as for the groups).
-            "csrf_token": _CSRF,
-        }
-        pieces = _PIECES.split(render_to_string(panel.template, context))
+        pieces = _PIECES.split(_render(panel, found, session, segment))
         if any(_MARK in piece for piece in pieces[::2]):
             return None  # a stand-in the template changed: it cannot be filled in
         frames[PREFIX + panel.key] = pieces

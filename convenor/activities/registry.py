@@ -64,7 +64,11 @@ class Panel:
     # group's fields, so it must not read anything through `group`. With it, the round's start
     # pushes each group's panel with the group (convenor.activities.pushed) instead of every
     # tab asking for it.
-    at_round_start: Callable[[Session, Segment, Any, Any], Mapping[str, Any]] | None = None
+    at_round_start: Callable[[Session, Segment, Any, Any], Mapping[str, Any] | None] | None = None
+    # The participants' context when it is the same for every one of them (before anyone has
+    # anything of their own in it), else None: then a run-sheet change brings the panel to
+    # every tab, rendered once, instead of each tab asking for it (convenor.activities.pushed).
+    for_everyone: Callable[[Session, Segment], Mapping[str, Any] | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -269,6 +269,7 @@ register_panel(
         order=40,
         follows_rounds=True,
         at_round_start=empathy.round_start_context,
+        for_everyone=empathy.everyone_context,
     )
 )
 

@@ -277,6 +277,14 @@ def _panel_base(segment: Segment, round_: Round | None) -> dict[str, Any]:
     }
 
 
+def everyone_context(session: Session, segment: Segment) -> Any:
+    """Before the session's first breakout round, every participant's panel is alike: there
+    are no groups yet (see convenor.activities.registry.Panel.for_everyone)."""
+    if Round.objects.filter(session=session, kind=Round.Kind.BREAKOUT).exists():
+        return None
+    return _panel_base(segment, None)
+
+
 def round_start_context(session: Session, segment: Segment, round_: Round, group: Any) -> Any:
     """A participant's panel in `group` of a breakout round just started: its empty map
     (see convenor.activities.registry.Panel.at_round_start)."""

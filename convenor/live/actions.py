@@ -84,9 +84,10 @@ def _running(session: Session) -> SegmentRun | None:
 def _now_for_participants(session: Session) -> dict[str, str]:
     """The regions every participant sees the same after a run-sheet change, to send with its
     event (rendered once; facilitators' views fetch their own): "now and next", and the
-    activity region when the segment on screen has no activity (it then only says so). A
-    segment with an activity is fetched by each tab: its panels are each person's own."""
+    activity region when the segment on screen has no activity (it then only says so) or when
+    its panels are alike for every participant. Otherwise each tab fetches its own."""
     from convenor.activities.dispatch import current_segment
+    from convenor.activities.pushed import region_for_everyone
     from convenor.activities.registry import registry
     from convenor.live.views import sheet_of  # the views render with these helpers
 
@@ -97,6 +98,10 @@ def _now_for_participants(session: Session) -> dict[str, str]:
         regions["activity"] = render_to_string(
             "activities/_panels.html", {"activity_segment": segment, "activity_panels": []}
         )
+    else:
+        alike = region_for_everyone(session, segment)
+        if alike is not None:
+            regions["activity"] = alike
     return regions
 
 

@@ -214,6 +214,14 @@ def drafting_at_round_start(session: Session, segment: Segment, round_: Any, gro
     }
 
 
+def drafting_for_everyone(session: Session, segment: Segment) -> Any:
+    """Before the drafting groups, every participant's panel is alike (see
+    convenor.activities.registry.Panel.for_everyone)."""
+    if actions.drafting_round(session) is not None:
+        return None
+    return {"round": None, "limit": MAX_WORDS}
+
+
 def drafting_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
     round_ = actions.drafting_round(session)
     context: dict[str, Any] = {"round": round_, "limit": MAX_WORDS}
@@ -280,6 +288,15 @@ def _check_results(purpose: CohortPurpose, membership: Membership | None) -> dic
     }
 
 
+def plenary_for_everyone(session: Session, segment: Segment) -> Any:
+    """Nothing to show anyone until a group shares a draft or the cohort has one (see
+    convenor.activities.registry.Panel.for_everyone)."""
+    shared = GroupDraft.objects.filter(session=session, shared_at__isnull=False)
+    if shared.exists() or CohortPurpose.objects.filter(session=session).exists():
+        return None
+    return {"show": False}
+
+
 def plenary_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
     programme = membership.programme
     shared = list(
@@ -338,6 +355,7 @@ register_panel(
         order=10,
         follows_rounds=True,
         at_round_start=drafting_at_round_start,
+        for_everyone=drafting_for_everyone,
     )
 )
 register_panel(
@@ -348,6 +366,7 @@ register_panel(
         plenary_context,
         "purpose/plenary_console.html",
         order=10,
+        for_everyone=plenary_for_everyone,
     )
 )
 register_panel(

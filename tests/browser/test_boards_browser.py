@@ -25,6 +25,7 @@ from .live_helpers import (
     command,
     join,
     mark_page,
+    now_region,
     run_seed,
 )
 from .support import DESKTOP, PHONE, PageChecker, PointerDriver, Server
@@ -230,6 +231,13 @@ def test_the_three_boards_live_and_accessible(
     for page in pages.values():
         expect(take_part(page).get_by_role("heading", name=mine_heading)).to_be_visible()
     desk.page.wait_for_timeout(1_000)  # live.js fetches a region within 300 ms of its event
+    assert not [url for url in asked if "/activity/" in url], asked
+    # An extension changes the segment's times, not the maps: nobody asks for them either.
+    console.get_by_label("Extend by (minutes)").fill("5")
+    command(console, "Extend", f"Extended “{SEGMENTS[2][0]}” by 5 min.")
+    for page in pages.values():
+        expect(now_region(page)).to_contain_text("extended by 5 min")
+    desk.page.wait_for_timeout(1_000)
     assert not [url for url in asked if "/activity/" in url], asked
     part = take_part(phone.page)
     part.get_by_label("Which part of the map").select_option("thinks_feels")

@@ -121,3 +121,43 @@ async def test_nothing_is_pushed_when_the_round_does_not_change_the_panels(
     await db(actions.do_start_round)(session, facilitator, kind="breakout", rooms=2)
     for tab in tabs:
         assert set((await next_event(tab, "round_started"))["html"]) == {"round"}
+
+
+async def next_started(socket: Any) -> dict[str, Any]:
+    return await next_event(socket, "segment_started")
+
+
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [("empathy_map", "no breakout groups yet"), ("common_purpose", "Drafting starts when")],
+)
+async def test_a_segment_whose_panels_are_alike_for_everyone_brings_them(
+    session: Session,
+    facilitator: User,
+    six: list[Participant],
+    connect: Any,
+    cookie_of: Any,
+    kind: str,
+    says: str,
+) -> None:
+    """Before any breakout groups (and before anything is shared) every participant's panels
+    are the same: the run-sheet event brings the region, rendered once."""
+    tabs = {person.pk: await connect(session, await cookie_of(person)) for person in six}
+    await db(start_segment)(session, kind, "Together")
+    for person in six:
+        region = (await next_started(tabs[person.pk]))["html"]["activity"]
+        assert says in region
+        assert region == await db(fetched_region)(session, person)
+
+
+async def test_panels_that_differ_from_person_to_person_are_fetched(
+    session: Session, facilitator: User, six: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    """Once the session has had breakout groups, each person's empathy panel is their group's
+    map: the event leaves the region for each tab to fetch."""
+    tabs = [await connect(session, await cookie_of(person)) for person in six]
+    round_ = await db(actions.do_start_round)(session, facilitator, kind="breakout", rooms=2)
+    await db(actions.do_end_round)(round_, facilitator)
+    await db(start_segment)(session, "empathy_map", "Mapping")
+    for tab in tabs:
+        assert "activity" not in (await next_started(tab))["html"]

@@ -73,8 +73,10 @@
     }
     return found;
   }
-  function refresh(topic, html, panels) {
+  // `still`: the activity region stays as it is (a segment's extension changes its times only).
+  function refresh(topic, html, panels, still) {
     Array.prototype.forEach.call(regionsFor(topic, panels), function (region) {
+      if (still && region.hasAttribute("data-activity-region")) { return; }
       var url = region.getAttribute("data-part");
       var name = region.getAttribute("data-push");
       if (html && name && typeof html[name] === "string") {
@@ -313,7 +315,7 @@
         "Your group has changed: see who you are with now.");
     }
     if (topic === "presence" && !isConsole) { return; }
-    refresh(topic, html && !isConsole ? html : undefined, panels);
+    refresh(topic, html && !isConsole ? html : undefined, panels, event.kind === "segment_extended");
   }
   function receive(message) {
     if (message.type === "snapshot") {
