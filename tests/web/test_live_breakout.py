@@ -406,7 +406,8 @@ def test_console_shows_every_room_notes_and_the_controls(
     check_response(response)
     page = response.content.decode()
     for group in breakout.groups.all():
-        assert f'data-notes-view="{group.pk}">Notes of room {group.number}</div>' in page
+        view = f'data-notes-view="{group.pk}" data-notes-rev="1">Notes of room {group.number}</div>'
+        assert view in page
     for control in (
         'for="rooms-message"',
         'for="move-who"',
