@@ -17,7 +17,9 @@ reflections and feedback) lives in its own app and registers, from its AppConfig
 Events: an action writes its change and calls `convenor.live.events.emit` in the same
 transaction with a kind of the form `"<activity>.<what>"` (a dot marks an activity event; the
 live page then re-fetches its activity region). Payloads carry ids, numbers and counts, never
-names or user text: every connected tab reads them, whatever its role.
+names or user text: every connected tab reads them, whatever its role. An event whose payload
+names one group of the open breakout round (`round`, its id, and `group`, the group's number)
+must change only that group's members' panels: other participants' pages do not ask for theirs.
 """
 
 from collections.abc import Callable, Mapping

@@ -87,21 +87,27 @@ SEGMENTS = [
 ]
 
 
-def seed(server: Server, programme: str, title: str) -> SeededSession:
-    """The programme, three invited people and a session of the three board segments, written
-    into the server's database (see live_helpers.run_seed)."""
+def seed(
+    server: Server,
+    programme: str,
+    title: str,
+    segments: list[tuple[str, str, str]] = SEGMENTS,
+    invited: list[tuple[str, str, str]] = PEOPLE,
+) -> SeededSession:
+    """The programme, the invited people (three) and a session of the segments (the three
+    board segments), written into the server's database (see live_helpers.run_seed)."""
     spec = {
         "email": server.email,
         "programme": programme,
         "title": title,
         "ground_rule": GROUND_RULE,
-        "segments": SEGMENTS,
-        "people": PEOPLE,
+        "segments": segments,
+        "people": invited,
     }
     made = run_seed(server, _SEED, spec)
     people = [
         Person(name, organisation, sector, entry["invite"])
-        for (name, organisation, sector), entry in zip(PEOPLE, made["people"], strict=True)
+        for (name, organisation, sector), entry in zip(invited, made["people"], strict=True)
     ]
     return SeededSession(programme, title, people, made["live"], made["console"])
 
@@ -265,3 +271,51 @@ def test_the_three_boards_live_and_accessible(
     contexts.assert_no_errors()
     assert not console_found, "\n".join(console_found)
     assert len(check_page.checked) == 14, check_page.checked
+
+
+def test_a_note_on_one_group_s_map_is_fetched_by_that_group_only(
+    contexts: Contexts, server: Server
+) -> None:
+    """Two rooms on one empathy map segment: each room's pages show its own map, pushed with
+    the groups; a note added in one room reaches that room and the console, and the other
+    room's pages do not ask for anything."""
+    four = [*PEOPLE, ("Ana Costa", "Riverside Housing", "Housing")]
+    seeded = seed(server, f"Maps cohort {secrets.token_hex(3)}", "Two maps", SEGMENTS[2:], four)
+    quiet = PageChecker(axe=False)  # test_the_three_boards_live_and_accessible runs axe-core
+    host = PointerDriver(contexts.new_page("facilitator", DESKTOP))
+    flows.sign_in(host, server, quiet)
+    drivers = {}
+    for person in seeded.people:
+        drivers[person.name] = PointerDriver(contexts.new_page(person.name, DESKTOP))
+        join(drivers[person.name], person, seeded, quiet)
+    console = host.page
+    console.goto(seeded.console_path)
+    flows.heading(console, f"Console: {seeded.title}")
+    command(console, "Start the next segment", f"Started “{SEGMENTS[2][0]}”.")
+    for driver in drivers.values():
+        expect(take_part(driver.page)).to_contain_text("start breakout groups first")
+    console.get_by_label("Or number of rooms").fill("2")
+    command(console, "Start breakout rooms", "Opened 2 breakout rooms.")
+    rooms: dict[str, list[PointerDriver]] = {}
+    for driver in drivers.values():
+        heading = take_part(driver.page).get_by_role(
+            "heading", name=re.compile(r"^Your group's map \(group \d+\)$")
+        )
+        expect(heading).to_be_visible()
+        rooms.setdefault(heading.inner_text(), []).append(driver)
+    assert sorted(len(members) for members in rooms.values()) == [2, 2], rooms
+    (writer, partner), others = rooms.values()
+    asked: list[str] = []
+    for driver in others:
+        driver.page.on("request", lambda request: asked.append(request.url))
+    part = take_part(writer.page)
+    part.get_by_label("Which part of the map").select_option("does")
+    writer.fill(part.get_by_label("Your note"), "Asks the same question three times")
+    writer.activate(part.get_by_role("button", name="Add the note"))
+    expect(take_part(partner.page)).to_contain_text("Asks the same question three times")
+    expect(activity(console)).to_contain_text("Asks the same question three times")
+    others[0].page.wait_for_timeout(1_000)  # live.js fetches a region within 300 ms of its event
+    assert not [url for url in asked if "/activity/" in url], asked
+    for driver in others:
+        expect(take_part(driver.page)).not_to_contain_text("Asks the same question")
+    contexts.assert_no_errors()

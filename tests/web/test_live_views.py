@@ -96,17 +96,19 @@ def test_pages_say_which_event_they_were_rendered_after(
     facilitator: Any,
 ) -> None:
     """live.js says hello with the page's number, so it is asked only for what came after
-    (and knows its group in the round already open, for the changes that touch it)."""
+    (and knows the round already open and its group in it, for the changes that touch it)."""
     (group,) = RoomGroup.objects.filter(round=paired)
     page = participant_client.get(url("session", session)).content.decode()
     seq = current_seq(session)
     assert seq > 0
-    assert f'data-seq="{seq}" data-group="{group.number}"' in page
+    rendered = f'data-seq="{seq}" data-round="{paired.pk}" data-round-kind="coffee" '
+    assert f'{rendered}data-group="{group.number}"' in page
     console = facilitator_client.get(url("console", session)).content.decode()
     assert f'data-seq="{seq}"' in console and "data-group" not in console
     actions.do_end_round(paired, facilitator)
     page = participant_client.get(url("session", session)).content.decode()
     assert f'data-seq="{current_seq(session)}"' in page and "data-group" not in page
+    assert "data-round" not in page
 
 
 def test_in_person_sessions_show_a_table_number(

@@ -28,8 +28,10 @@
   var myGroup = wholeNumber(root.getAttribute("data-group"));
   var announced = {};
   var takenOut = false; // taken out of the open round by the facilitator (see touchesMe)
-  // The open round's kind, once an event or a snapshot has said ("coffee" or "breakout").
-  var roundKind = null;
+  // The open round (its id and kind: "coffee" or "breakout"), as the page was rendered and
+  // then as events and snapshots say.
+  var roundId = root.getAttribute("data-round");
+  var roundKind = root.getAttribute("data-round-kind");
   var offsetMs = 0; // server clock minus this device's clock
 
   function wholeNumber(text) {
@@ -73,7 +75,8 @@
     }
     return found;
   }
-  // `still`: the activity region stays as it is (a segment's extension changes its times only).
+  // `still`: the activity region stays as it is (a segment's extension changes its times only;
+  // see otherGroup).
   function refresh(topic, html, panels, still) {
     Array.prototype.forEach.call(regionsFor(topic, panels), function (region) {
       if (still && region.hasAttribute("data-activity-region")) { return; }
@@ -298,12 +301,13 @@
     if (event.kind === "round_started") {
       myGroup = groupOf(event.payload.round);
       takenOut = false;
+      roundId = event.payload.round.id;
       roundKind = event.payload.round.kind;
       panels = roundKind === "breakout";
     } else if (event.kind === "round_ended") {
       myGroup = null;
       takenOut = false;
-      roundKind = null;
+      roundId = roundKind = null;
     } else if (event.kind === "round_changed") {
       panels = roundKind !== "coffee";
     }
@@ -315,12 +319,21 @@
         "Your group has changed: see who you are with now.");
     }
     if (topic === "presence" && !isConsole) { return; }
-    refresh(topic, html && !isConsole ? html : undefined, panels, event.kind === "segment_extended");
+    var still = event.kind === "segment_extended" || (topic === "activity" && otherGroup(event.payload));
+    refresh(topic, html && !isConsole ? html : undefined, panels, still);
+  }
+  // An activity event that names a group of the open round (`round`, and `group` its number:
+  // a note on one group's empathy map) changes only that group's members' panels; the console
+  // and every other view of all the groups (data-topics) are refreshed as usual.
+  function otherGroup(payload) {
+    return !isConsole && !!payload && roundId !== null && payload.round === roundId &&
+      typeof payload.group === "number" && payload.group !== myGroup;
   }
   function receive(message) {
     if (message.type === "snapshot") {
       lastSeq = message.seq;
       myGroup = groupOf(message.state.round);
+      roundId = message.state.round ? message.state.round.id : null;
       roundKind = message.state.round ? message.state.round.kind : null;
       refreshAll();
     } else if (message.type === "events") {
