@@ -5,6 +5,7 @@ nothing. Event payloads carry ids, numbers and counts only (every connected tab 
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -191,17 +192,18 @@ def do_save_draft(
             benefits=texts.benefits,
             created_at=draft.updated_at,
         )
-        emit(
-            session,
-            "purpose.saved",
-            {
-                "draft": str(draft.pk),
-                "number": draft.number,
-                "rev": draft.rev,
-                "changed": changed,
-                "words": texts.words(),
-            },
-        )
+        payload: dict[str, Any] = {
+            "draft": str(draft.pk),
+            "number": draft.number,
+            "rev": draft.rev,
+            "changed": changed,
+            "words": texts.words(),
+        }
+        if not draft.shared:
+            # Only the group's members see it (convenor.activities.registry): the others'
+            # pages need not ask for their panels.
+            payload.update(round=str(round_.pk), group=draft.number)
+        emit(session, "purpose.saved", payload)
     return draft
 
 

@@ -181,13 +181,15 @@ def cookie_of() -> Callable[[Any], Any]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _no_connection_left(django_db_setup: None) -> Iterator[None]:
+def _no_connection_left(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """Close the connections the tests' threads keep (the consumers' database thread, and
     the one `database_sync_to_async` runs on) before the test database is dropped; on
-    PostgreSQL a connection left open makes dropping it fail, and it stays behind."""
+    PostgreSQL a connection left open makes dropping it fail, and it stays behind. (Outside
+    any test pytest-django blocks the database, and closing may ask a connection its state.)"""
     yield
     from channels.db import database_sync_to_async
     from django.db import connections
 
-    asyncio.run(database_sync_to_async(connections.close_all)())
-    consumers.close_db_connections()
+    with django_db_blocker.unblock():
+        asyncio.run(database_sync_to_async(connections.close_all)())
+        consumers.close_db_connections()

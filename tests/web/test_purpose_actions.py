@@ -134,13 +134,20 @@ def test_saving_makes_versions_and_events(
     assert state() == before
     events = purpose_events()
     assert [e.kind for e in events] == ["purpose.saved", "purpose.saved"]
+    # Not shared: the event names the group, whose members alone see the draft.
     assert events[-1].payload == {
         "draft": str(draft.pk),
         "number": rooms.mine.number,
         "rev": 2,
         "changed": ["why"],
         "words": 4,
+        "round": str(rooms.mine.round_id),
+        "group": rooms.mine.number,
     }
+    # Shared: everyone's plenary panel shows it, so the event names no group.
+    actions.do_share_draft(session, participant, draft.pk, True)
+    assert save(session, participant, rooms.mine, rev=2, what="Work together", why="Now")
+    assert "group" not in purpose_events()[-1].payload
 
 
 def test_forty_words_pass_and_forty_one_are_refused(
