@@ -11,6 +11,7 @@ A route that is none of these fails `test_every_url_is_classified`. When you add
 it to the right registry below, and if it takes a new kind of id, to KWARG_VALUES.
 """
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import import_module
@@ -239,3 +240,13 @@ def test_public_pages_render_for_anyone(
         response = client.get(reverse(route.name))
         assert response.status_code in (200, 302, 405), route.name
         check_response(response)
+
+
+def test_pages_name_their_icon(anonymous_client: Client) -> None:
+    """Browsers ask for /favicon.ico unless a page names its icon (that request was a 404)."""
+    from django.contrib.staticfiles import finders
+
+    page = anonymous_client.get(reverse("accounts:login")).content.decode()
+    found = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert found and found.group(1).endswith(".svg"), "the icon is named"
+    assert finders.find("img/icon.svg"), "and it is a static file"
