@@ -141,3 +141,50 @@ def test_drafting_by_keyboard_and_the_agreement_check(
 
     contexts.assert_no_errors()
     assert keyboard.presses["Tab"] and keyboard.presses["Enter"], keyboard.presses
+
+
+def test_a_new_round_s_draft_takes_what_was_typed_and_saves_it(
+    contexts: Contexts, server: Server
+) -> None:
+    """Unsaved words in one round's draft stay on screen when the next breakout round brings
+    a new room's draft (pushed with the groups): counted, and saved as that draft's first
+    version, not refused as if a room-mate had saved meanwhile."""
+    seeded = seed_live_session(server, f"Rounds cohort {secrets.token_hex(3)}", "Two rounds")
+    noor, ada, _, _ = seeded.people
+    quiet = PageChecker(axe=False)  # the test above runs axe-core on these pages
+    facilitator = PointerDriver(contexts.new_page("facilitator", DESKTOP))
+    flows.sign_in(facilitator, server, quiet)
+    writer = PointerDriver(contexts.new_page(noor.name, DESKTOP))
+    mate = PointerDriver(contexts.new_page(ada.name, DESKTOP))
+    for driver, person in ((writer, noor), (mate, ada)):
+        join(driver, person, seeded, quiet)
+    console = facilitator.page
+    console.goto(seeded.console_path)
+    expect(console.get_by_role("region", name="Who is here")).to_contain_text(
+        "2 participants connected"
+    )
+    for title in SEGMENTS:
+        command(console, "Start the next segment", f"Started “{title}”.")
+
+    def open_rooms() -> None:
+        console.get_by_label("Or number of rooms").fill("1")
+        command(console, "Start breakout rooms", "Opened 1 breakout room.")
+
+    open_rooms()
+    part = take_part(writer.page)
+    writer.fill(part.get_by_label("What do we want to do?"), WHAT)
+    writer.activate(part.get_by_role("button", name="Save our draft"))
+    expect(part).to_contain_text("Saved as version 1.")
+    why = part.get_by_label("Why do we want to do it?")
+    writer.fill(why, "Because nobody should walk alone")
+    command(console, "End the round", "Ended the round.")
+    open_rooms()
+    expect(part.locator("form#purpose-draft-form")).to_contain_text("Not saved yet.")
+    expect(why).to_have_value("Because nobody should walk alone")
+    expect(part.locator("[data-purpose-count]")).to_have_text("5 of 40 words")
+    writer.activate(part.get_by_role("button", name="Save our draft"))
+    expect(part).to_contain_text("Saved as version 1.")
+    expect(take_part(mate.page).get_by_label("Why do we want to do it?")).to_have_value(
+        "Because nobody should walk alone"
+    )
+    contexts.assert_no_errors()

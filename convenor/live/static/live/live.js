@@ -188,6 +188,8 @@
     }
     syncClock();
     tick();
+    // For the activities' own scripts (purpose.js), which settle their state on new content.
+    region.dispatchEvent(new CustomEvent("live:shown", { bubbles: true }));
   }
   // A group's region pushed over the socket is rendered once for the whole group: it lists
   // everyone (this reader's own entry comes out here) and its forms carry no CSRF token (the

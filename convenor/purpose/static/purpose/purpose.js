@@ -51,14 +51,21 @@
     }
   }
 
-  // Form id → the rev the person started editing from, and the texts of their last save.
+  // Form id → the draft being edited (its group), the rev the person started editing from, and
+  // the texts of their last save.
   var editing = {};
+  function groupOf(form) {
+    var group = form.querySelector("input[name=group]");
+    return group ? group.value : "";
+  }
   document.addEventListener("input", function (e) {
     var form = draftForm(e.target);
     if (!form) { return; }
     update(form, true);
     var rev = form.querySelector("[data-purpose-rev]");
-    if (rev && form.id && !editing[form.id]) { editing[form.id] = { rev: rev.defaultValue, sent: null }; }
+    if (rev && form.id && !editing[form.id]) {
+      editing[form.id] = { rev: rev.defaultValue, sent: null, group: groupOf(form) };
+    }
   });
   // Capture phase: runs before live.js sends the form.
   document.addEventListener("submit", function (e) {
@@ -82,6 +89,12 @@
       if (!state || !rev) { return; }
       var saved = values(form, "defaultValue");
       if (values(form, "value") === saved) { delete editing[form.id]; return; }
+      if (state.group !== groupOf(form)) {
+        // Another room's draft now (a new breakout round): what was typed stays, to save or
+        // clear, and is edited from this draft's version.
+        editing[form.id] = { rev: rev.defaultValue, sent: null, group: groupOf(form) };
+        return;
+      }
       if (rev.defaultValue === state.rev) { return; }
       if (state.sent === saved) { state.rev = rev.defaultValue; state.sent = null; return; }
       // Someone else saved meanwhile: as with the rooms' notes, show the latest version.
@@ -121,17 +134,12 @@
     });
   }
 
-  function watch() {
-    showCopyButtons();
-    if (!window.MutationObserver) { return; }
-    var observer = new MutationObserver(settle);
-    each(document.querySelectorAll("[data-activity-region]"), function (region) {
-      observer.observe(region, { childList: true });
-    });
-  }
+  // live.js says when it has shown new content: a whole region, or one panel pushed with a
+  // breakout round's groups.
+  document.addEventListener("live:shown", settle);
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", watch);
+    document.addEventListener("DOMContentLoaded", showCopyButtons);
   } else {
-    watch();
+    showCopyButtons();
   }
 })();
