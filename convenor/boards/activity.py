@@ -181,10 +181,15 @@ def _empathy_persona(session: Session, membership: Membership, values: Values) -
 # --- Registrations --------------------------------------------------------------------------
 
 _SEGMENT = Field("segment", "uuid", required=True)
-_TEXT = Field("text", "str", required=True)
+
+
+def _text(label: str) -> Field:
+    """The contribution's text, named as its form names it in the message when it is missing."""
+    return Field("text", "str", required=True, label=label)
+
 
 for action in (
-    Action("plenary.post", (_SEGMENT, _TEXT), _plenary_post),
+    Action("plenary.post", (_SEGMENT, _text("your post")), _plenary_post),
     Action(
         "plenary.react",
         (
@@ -206,7 +211,7 @@ for action in (
     Action("plenary.prompt", (_SEGMENT, Field("text", "str")), _plenary_prompt, "facilitator"),
     Action(
         "cynefin.post",
-        (_SEGMENT, _TEXT, Field("domain", "str", max_length=20)),
+        (_SEGMENT, _text("the situation you face"), Field("domain", "str", max_length=20)),
         _cynefin_post,
     ),
     Action(
@@ -228,7 +233,7 @@ for action in (
             _SEGMENT,
             Field("group", "uuid", required=True),
             Field("area", "str", required=True, max_length=20),
-            _TEXT,
+            _text("your note"),
         ),
         _empathy_add,
     ),

@@ -264,9 +264,18 @@ def several_rounds(maps: list[GroupMap]) -> bool:
     return len({m.round.pk for m in maps}) > 1
 
 
+def prompts_without_persona(segment: Segment) -> str:
+    """The segment's prompts without their "Persona: …" lines: the map's heading names the
+    persona (the facilitator's, which may differ, or that line's)."""
+    lines = segment.prompts.splitlines()
+    kept = [line for line in lines if not line.strip().lower().startswith(PERSONA_PREFIX)]
+    return "\n".join(kept).strip()
+
+
 def _panel_base(segment: Segment, round_: Round | None) -> dict[str, Any]:
     persona, named = _persona(segment)
     return {
+        "empathy_prompts": prompts_without_persona(segment),
         "empathy_persona": persona,
         "empathy_custom_persona": named,
         "empathy_round": round_,

@@ -149,7 +149,9 @@ for _action in (
         _run_answer,
     ),
     Action(
-        "purpose.measure", (Field("text", "str", required=True, max_length=TEXT),), _run_measure
+        "purpose.measure",
+        (Field("text", "str", required=True, max_length=TEXT, label="the measure"),),
+        _run_measure,
     ),
     Action(
         "purpose.hide_measure",

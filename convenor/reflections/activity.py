@@ -98,7 +98,7 @@ register_action(
         "reflection.save",
         (
             Field("segment", "uuid", required=True),
-            Field("text", "str", required=True, max_length=TEXT_MAX + _SLACK),
+            Field("text", "str", required=True, max_length=TEXT_MAX + _SLACK, label="your answer"),
             Field("shared", "int"),
         ),
         _save,

@@ -221,6 +221,9 @@ async def test_empathy_map_round_trips(
     group = await db(group_of)(people[0])
     add["group"] = str(group.pk)
 
+    # A note with no text is refused in the form's words (the field's label).
+    textless = {key: value for key, value in add.items() if key != "text"}
+    await refused(ada, textless, "Your note is required: fill it in and try again.", session)
     assert await ok(ada, add) == "Added to your group's map."
     event = await event_of(host, "empathy.added")
     note = await db(EmpathyNote.objects.get)()

@@ -346,6 +346,8 @@ def test_the_facilitator_names_the_persona(
     host = as_member(session.programme)
     perform(session, host, "empathy.persona", {"segment": str(mapping.pk), "text": "a carer, 70"})
     assert empathy.persona_for(mapping) == "a carer, 70"
+    # Only the facilitator's persona is shown then, not the run-sheet's as well.
+    assert empathy.prompts_without_persona(mapping) == "What do they see and hear around them?"
     refused(
         session,
         host,
@@ -386,6 +388,9 @@ def test_participants_see_their_groups_map_and_the_facilitator_every_map(
     check_response(response)
     page = response.content.decode()
     assert f"Empathy map: {PERSONA}" in page
+    # The prompts below the heading, without the "Persona:" line the heading already says.
+    assert "What do they see and hear around them?" in page
+    assert f"Persona: {PERSONA}" not in page
     assert f"Your group's map (group {group.number})" in page
     assert "&lt;b&gt;Queues&lt;/b&gt; at the surgery" in page and "<b>Queues" not in page
     assert "Other group&#x27;s note" not in page

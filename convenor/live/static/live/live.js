@@ -382,6 +382,7 @@
     });
     socket.addEventListener("close", function (e) {
       window.clearInterval(pingTimer);
+      activitiesUnanswered();
       if (notes && notes.sending) {
         // Its answer is lost with the socket: send the same save again (same sid, so it is
         // not applied twice), over HTTP while disconnected.
@@ -445,15 +446,25 @@
       var numeric = field && (field.type === "number" || field.hasAttribute("data-int"));
       message[name] = numeric && /^-?[0-9]+$/.test(value) ? Number(value) : value;
     });
+    // The same again while it is on its way (a double click) is not sent twice.
+    var sending = JSON.stringify(message);
+    if (form.liveSending === sending) { return; }
+    form.liveSending = sending;
     activityCount += 1;
     message.ref = "act-" + activityCount;
     activityForms[message.ref] = form;
     feedback(form, "Sending…");
     socket.send(JSON.stringify(message));
   });
+  // The socket closed: answers still awaited will not come, so the forms may be sent again.
+  function activitiesUnanswered() {
+    Object.keys(activityForms).forEach(function (ref) { activityForms[ref].liveSending = null; });
+    activityForms = {};
+  }
   function activityAnswer(message) {
     var form = activityForms[message.ref];
     delete activityForms[message.ref];
+    if (form) { form.liveSending = null; }
     if (message.type === "ok") {
       if (form && !form.hasAttribute("data-keep")) {
         // The region may have been re-rendered (keeping the sent text) before this answer came.
