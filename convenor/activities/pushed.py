@@ -69,10 +69,13 @@ def _render(panel: Panel, found: Mapping[str, Any], session: Session, segment: S
     return render_to_string(panel.template, context)
 
 
-def region_for_everyone(session: Session, segment: Segment) -> str | None:
+def region_for_everyone(session: Session, segment: Segment | None) -> str | None:
     """The activity region every participant sees during `segment`, rendered once, when each
-    of its panels says it is the same for all of them (`Panel.for_everyone`); else None."""
+    of its panels says it is the same for all of them (`Panel.for_everyone`; a segment without
+    panels, or none at all, only says so); else None."""
     rendered = []
+    if segment is None:
+        return render_to_string("activities/_panels.html", {"activity_segment": None})
     for panel in registry.panels_for(segment.kind):
         found = panel.for_everyone(session, segment) if panel.for_everyone else None
         if found is None:

@@ -88,20 +88,13 @@ def _now_for_participants(session: Session) -> dict[str, str]:
     its panels are alike for every participant. Otherwise each tab fetches its own."""
     from convenor.activities.dispatch import current_segment
     from convenor.activities.pushed import region_for_everyone
-    from convenor.activities.registry import registry
     from convenor.live.views import sheet_of  # the views render with these helpers
 
     context = {"session": session, "sheet": sheet_of(session), "server_now": timezone.now()}
     regions: dict[str, str] = {"runsheet": render_to_string("live/_now.html", context)}
-    segment = current_segment(session)
-    if segment is None or not registry.panels_for(segment.kind):
-        regions["activity"] = render_to_string(
-            "activities/_panels.html", {"activity_segment": segment, "activity_panels": []}
-        )
-    else:
-        alike = region_for_everyone(session, segment)
-        if alike is not None:
-            regions["activity"] = alike
+    alike = region_for_everyone(session, current_segment(session))
+    if alike is not None:
+        regions["activity"] = alike
     return regions
 
 
