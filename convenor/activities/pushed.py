@@ -10,9 +10,14 @@ group's number and id, and each group's values are put in their place. Anything 
 cannot express (a panel without `at_round_start`, one whose context declines, a template that
 transforms a stand-in) means nothing is pushed, and the tabs ask for their panels as before.
 
-The same goes for a run-sheet change (a segment started, extended or ended) while every
-participant's panels are alike, such as an empathy map segment before its breakout groups: the
-region is rendered once and sent with the event (`region_for_everyone`).
+The same goes for a run-sheet change (a segment started, extended or ended) and for an
+activity's event (a post, a reaction, a note on the board): the region as a participant with
+nothing of their own in it sees it is rendered once and sent with the event
+(`region_for_everyone`). The participants who do have something of their own in it (their post
+says "You", their reaction is pressed: `Panel.own`) are sent the event without it, and their
+tabs ask for theirs. While every panel says so (`Panel.for_everyone`), a plenary of a thousand
+people costs one rendering per post, plus one request per person who has posted or reacted,
+instead of a thousand requests.
 """
 
 import re
@@ -28,7 +33,10 @@ from django.utils.safestring import SafeString
 from convenor.activities.dispatch import current_segment
 from convenor.activities.registry import Panel, registry
 from convenor.activities.views import wrap_panel
+from convenor.live.events import per_participant
 from convenor.live.models import Round
+from convenor.programmes.access import Membership
+from convenor.programmes.models import Participant
 from convenor.workshops.models import Segment, Session
 
 # The name a panel's HTML has among the regions sent with an event (live.js: data-follows-round).
@@ -37,6 +45,10 @@ PREFIX = "panel:"
 _MARK = f"convenorpanel{secrets.token_hex(8)}"
 _NUMBER, _PK, _CSRF = (f"{_MARK}{name}" for name in ("number", "pk", "csrf"))
 _PIECES = re.compile(f"({_NUMBER}|{_PK}|{_CSRF})")
+# A region longer than this is not pushed (each tab asks for it): with channels-redis a message
+# to the session's group is stored once per tab, so a long plenary stream sent to a thousand
+# tabs would be a burst of hundreds of megabytes in Redis.
+MAX_PUSHED_CHARS = 96 * 1024
 
 
 @dataclass(frozen=True)
@@ -54,12 +66,38 @@ class _StandIn:
 Fill = Callable[[int, UUID], dict[str, str]]
 
 
+@dataclass(frozen=True)
+class Alike:
+    """The activity region as every participant sees it but those in `but` (participant ids),
+    whose panels have something of their own: their tabs fetch theirs."""
+
+    html: str
+    but: frozenset[UUID] = frozenset()
+
+    def emit_arguments(self, session_id: UUID, regions: Mapping[str, str] = {}) -> dict[str, Any]:
+        """`emit`'s `html`, `personal` and `everyone` for an event that brings this region
+        and `regions` (alike for every participant, such as "now and next")."""
+        html = {**regions, "activity": self.html}
+        if not self.but:
+            return {"html": html, "personal": None, "everyone": True}
+        personal = per_participant(session_id, html, self.but, dict(regions))
+        return {"html": html, "personal": personal, "everyone": False}
+
+
+def bystander(session: Session) -> Membership:
+    """Any participant with nothing of their own in a panel, as its template sees them: a
+    participant (so the forms are shown) who is nobody in particular (unsaved, so nothing is
+    theirs)."""
+    return Membership(session.programme, "participant", participant=Participant())
+
+
 def _render(panel: Panel, found: Mapping[str, Any], session: Session, segment: Segment) -> str:
-    """A participant's panel rendered for many people: no membership, and the form's token
-    left as a marker (live.js puts the page's token in, as for the groups)."""
+    """A participant's panel rendered for many people: as seen by a participant with nothing
+    of their own in it, and the form's token left as a marker (live.js puts the page's token
+    in, as for the groups)."""
     context = {
         **found,
-        "membership": None,
+        "membership": bystander(session),
         "programme": session.programme,
         "session": session,
         "segment": segment,
@@ -69,21 +107,26 @@ def _render(panel: Panel, found: Mapping[str, Any], session: Session, segment: S
     return render_to_string(panel.template, context)
 
 
-def region_for_everyone(session: Session, segment: Segment | None) -> str | None:
-    """The activity region every participant sees during `segment`, rendered once, when each
-    of its panels says it is the same for all of them (`Panel.for_everyone`; a segment without
-    panels, or none at all, only says so); else None."""
+def region_for_everyone(session: Session, segment: Segment | None) -> Alike | None:
+    """The activity region participants see during `segment`, rendered once, when each of its
+    panels can say what it is for those with nothing of their own in it
+    (`Panel.for_everyone`), and who they are not (`Panel.own`); a segment without panels, or
+    none at all, only says so. Else None, as when the region is too long to push."""
     rendered = []
+    but: set[UUID] = set()
     if segment is None:
-        return render_to_string("activities/_panels.html", {"activity_segment": None})
+        return Alike(render_to_string("activities/_panels.html", {"activity_segment": None}))
     for panel in registry.panels_for(segment.kind):
         found = panel.for_everyone(session, segment) if panel.for_everyone else None
         if found is None:
             return None
+        if panel.own is not None:
+            but.update(panel.own(session, segment))
         html = SafeString(_render(panel, found, session, segment).replace(_CSRF, ""))
         rendered.append(wrap_panel(panel, html) if panel.follows_rounds else html)
     context = {"activity_segment": segment, "activity_panels": rendered}
-    return render_to_string("activities/_panels.html", context)
+    html = render_to_string("activities/_panels.html", context)
+    return Alike(html, frozenset(but)) if len(html) <= MAX_PUSHED_CHARS else None
 
 
 def round_start_panels(round_: Round) -> Fill | None:

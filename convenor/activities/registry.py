@@ -16,13 +16,15 @@ reflections and feedback) lives in its own app and registers, from its AppConfig
 
 Events: an action writes its change and calls `convenor.live.events.emit` in the same
 transaction with a kind of the form `"<activity>.<what>"` (a dot marks an activity event; the
-live page then re-fetches its activity region). Payloads carry ids, numbers and counts, never
-names or user text: every connected tab reads them, whatever its role. An event whose payload
-names one group of the open breakout round (`round`, its id, and `group`, the group's number)
-must change only that group's members' panels: other participants' pages do not ask for theirs.
+live page then shows its activity region anew: sent with the event when the panels can say what
+it is for everyone, see `Panel.for_everyone`, else fetched). Payloads carry ids, numbers and
+counts, never names or user text: every connected tab reads them, whatever its role. An event
+whose payload names one group of the open breakout round (`round`, its id, and `group`, the
+group's number) must change only that group's members' panels: other participants' pages do
+not ask for theirs.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -67,10 +69,16 @@ class Panel:
     # pushes each group's panel with the group (convenor.activities.pushed) instead of every
     # tab asking for it.
     at_round_start: Callable[[Session, Segment, Any, Any], Mapping[str, Any] | None] | None = None
-    # The participants' context when it is the same for every one of them (before anyone has
-    # anything of their own in it), else None: then a run-sheet change brings the panel to
-    # every tab, rendered once, instead of each tab asking for it (convenor.activities.pushed).
+    # The participants' context for any one of them with nothing of their own in it, or None
+    # when there is no such context (it differs by group): then a run-sheet change, or an
+    # activity's event, brings the panel to their tabs, rendered once, instead of each tab
+    # asking for it (convenor.activities.pushed).
     for_everyone: Callable[[Session, Segment], Mapping[str, Any] | None] | None = None
+    # With `for_everyone`: the participants whose panel is not that one, having something of
+    # their own in it (a post that says "You", a pressed reaction, a saved answer), as ids or
+    # a query of them. The others are sent the panel; their tabs ask for theirs. Without it,
+    # `for_everyone` must only answer when the panel is the same for every participant.
+    own: Callable[[Session, Segment], Iterable[Any]] | None = None
 
 
 @dataclass(frozen=True)

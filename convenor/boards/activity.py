@@ -252,6 +252,8 @@ register_panel(
         plenary.panel_context,
         "boards/plenary_console.html",
         order=20,
+        for_everyone=plenary.everyone_context,
+        own=plenary.own,
     )
 )
 register_panel(
@@ -262,6 +264,8 @@ register_panel(
         cynefin.panel_context,
         "boards/cynefin_console.html",
         order=30,
+        for_everyone=cynefin.everyone_context,
+        own=cynefin.own,
     )
 )
 register_panel(

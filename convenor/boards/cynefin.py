@@ -252,7 +252,29 @@ def summary(board: list[DomainView]) -> str:
 
 
 def panel_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
-    board = board_for(session, membership)
+    return _context(board_for(session, membership))
+
+
+def everyone_context(session: Session, segment: Segment) -> dict[str, Any]:
+    """A participant's panel when no item on the board is theirs and they have suggested no
+    move: the board as the record has it (see Panel.for_everyone in
+    convenor.activities.registry)."""
+    return _context(board_for(session, None))
+
+
+def own(session: Session, segment: Segment) -> set[Any]:
+    """The participants whose panel differs from `everyone_context`: they may move their own
+    items (and see "You" on them), and see the moves they suggested."""
+    authors = CynefinItem.objects.filter(session=session, hidden=False).values_list(
+        "author_id", flat=True
+    )
+    suggesters = CynefinSuggestion.objects.filter(item__session=session).values_list(
+        "participant_id", flat=True
+    )
+    return {*authors, *suggesters}
+
+
+def _context(board: list[DomainView]) -> dict[str, Any]:
     return {
         "cynefin_board": board,
         "cynefin_summary": summary(board),

@@ -195,7 +195,28 @@ def posts_for(segment: Segment, viewer: Membership | None) -> list[PostView]:
 
 
 def panel_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
-    posts = posts_for(segment, membership)
+    return _context(session, segment, posts_for(segment, membership))
+
+
+def everyone_context(session: Session, segment: Segment) -> dict[str, Any]:
+    """A participant's panel when none of the posts is theirs and they have not reacted: the
+    posts as the record has them (see convenor.activities.registry.Panel.for_everyone)."""
+    return _context(session, segment, posts_for(segment, None))
+
+
+def own(session: Session, segment: Segment) -> set[Any]:
+    """The participants whose panel differs from `everyone_context`: their post says "You",
+    or their reactions show as pressed."""
+    authors = PlenaryPost.objects.filter(segment=segment, hidden=False).values_list(
+        "author_id", flat=True
+    )
+    reactors = PlenaryReaction.objects.filter(post__segment=segment).values_list(
+        "participant_id", flat=True
+    )
+    return {*authors, *reactors}
+
+
+def _context(session: Session, segment: Segment, posts: list[PostView]) -> dict[str, Any]:
     return {
         "plenary_prompt": prompt_for(segment),
         "plenary_custom_prompt": PlenaryPrompt.objects.filter(segment=segment).exists(),

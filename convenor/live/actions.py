@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -81,11 +82,11 @@ def _running(session: Session) -> SegmentRun | None:
     )
 
 
-def _now_for_participants(session: Session) -> dict[str, str]:
-    """The regions every participant sees the same after a run-sheet change, to send with its
-    event (rendered once; facilitators' views fetch their own): "now and next", and the
-    activity region when the segment on screen has no activity (it then only says so) or when
-    its panels are alike for every participant. Otherwise each tab fetches its own."""
+def _runsheet_pushed(session: Session) -> dict[str, Any]:
+    """`emit`'s `html`, `personal` and `everyone` for a run-sheet change: "now and next",
+    rendered once, for every participant, and the activity region for those whose panels are
+    alike (convenor.activities.pushed: a segment with no activity only says so). The others,
+    and the facilitators' views, fetch their own."""
     from convenor.activities.dispatch import current_segment
     from convenor.activities.pushed import region_for_everyone
     from convenor.live.views import sheet_of  # the views render with these helpers
@@ -93,9 +94,9 @@ def _now_for_participants(session: Session) -> dict[str, str]:
     context = {"session": session, "sheet": sheet_of(session), "server_now": timezone.now()}
     regions: dict[str, str] = {"runsheet": render_to_string("live/_now.html", context)}
     alike = region_for_everyone(session, current_segment(session))
-    if alike is not None:
-        regions["activity"] = alike
-    return regions
+    if alike is None:
+        return {"html": regions}
+    return alike.emit_arguments(session.pk, regions)
 
 
 def _emit_runsheet(session: Session, kind: str, segment: Segment) -> None:
@@ -103,7 +104,7 @@ def _emit_runsheet(session: Session, kind: str, segment: Segment) -> None:
         session,
         kind,
         {"segment": str(segment.pk), "runsheet": runsheet_state(session)},
-        html=_now_for_participants(session),
+        **_runsheet_pushed(session),
     )
 
 
@@ -221,7 +222,7 @@ def do_runsheet_edited(session: Session) -> None:
             session,
             "runsheet_edited",
             {"segment": None, "runsheet": runsheet_state(session)},
-            html=_now_for_participants(session),
+            **_runsheet_pushed(session),
         )
 
 

@@ -191,13 +191,14 @@ async def _dispatch(layer: Any, channel: str) -> None:
             logger.warning("Live dispatcher could not receive; retrying", exc_info=True)
             await asyncio.sleep(0.5)
             continue
-        for notice, texts in batch.get("items", ()):
-            for name, text in texts.items():
+        texts = batch.get("texts", [])
+        for notice, indices in batch.get("items", ()):
+            for name, index in indices.items():
                 consumer = _local.get(name)
                 if consumer is None:
                     continue  # gone; its next hello catches up from the log
                 try:
-                    await consumer.live_event({**notice, "text": text})
+                    await consumer.live_event({**notice, "text": texts[index]})
                 except Exception:
                     logger.exception("Could not hand a live event to %s", name)
 

@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -33,7 +33,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
-from convenor.live.models import GroupMember, LiveEvent, LiveState
+from convenor.live.models import GroupMember, LiveEvent, LivePresence, LiveState
 from convenor.live.rows import insert_rows
 from convenor.workshops.models import Session
 
@@ -117,17 +117,56 @@ def emit(
         session=session, seq=state.last_seq, kind=kind, payload=payload
     )
     message = event.as_message()
-    transaction.on_commit(
-        lambda: broadcast(
-            session.pk,
-            message,
-            after=after,
-            personal=personal,
-            everyone=everyone,
-            html=html,
-        )
+    # An activity's event (not one group's) brings the activity region to the participants
+    # whose panels are alike, rendered once after the commit (convenor.activities.pushed).
+    activity = (
+        "." in kind and html is None and personal is None and everyone and not _one_group(payload)
     )
+
+    def notify() -> None:
+        pushed: dict[str, Any] = {"personal": personal, "everyone": everyone, "html": html}
+        if activity:
+            pushed = _activity_pushed(session) or pushed
+        broadcast(session.pk, message, after=after, **pushed)
+
+    transaction.on_commit(notify)
     return event
+
+
+def _one_group(payload: dict[str, Any]) -> bool:
+    """An event that concerns one group of the open round: only its members' pages change."""
+    return "round" in payload and "group" in payload
+
+
+def _activity_pushed(session: Session) -> dict[str, Any] | None:
+    from convenor.activities.dispatch import current_segment
+    from convenor.activities.pushed import region_for_everyone
+
+    try:
+        alike = region_for_everyone(session, current_segment(session))
+    except Exception:  # the tabs fetch their regions, as without it
+        logger.exception("Could not render the activity region of session %s", session.pk)
+        return None
+    return alike.emit_arguments(session.pk) if alike is not None else None
+
+
+def per_participant(
+    session_id: UUID, html: dict[str, str], but: Collection[Any], but_html: dict[str, str]
+) -> Personal:
+    """For `emit(..., personal=..., everyone=False)`: every participant's tab is sent the event
+    with `html`, but the tabs of the participants in `but` (ids) with `but_html` only (they
+    fetch the rest)."""
+
+    def build(message: dict[str, Any]) -> dict[str, str]:
+        rows = LivePresence.objects.filter(session_id=session_id, participant__isnull=False)
+        common = _event_text(message, **({"html": html} if html else {}))
+        plain = _event_text(message, **({"html": but_html} if but_html else {}))
+        return {
+            channel: plain if participant in but else common
+            for participant, channel in rows.values_list("participant_id", "channel_name")
+        }
+
+    return build
 
 
 def emit_to_rooms(
@@ -362,17 +401,19 @@ def _batches(
     items: list[tuple[dict[str, Any], dict[str, str]]],
 ) -> list[tuple[str, dict[str, Any]]]:
     """Per-tab texts, for one or more events, as one message per server process, whose
-    dispatcher hands each of its tabs its own (in the order of `items`)."""
-    batches: dict[str, list[tuple[dict[str, Any], dict[str, str]]]] = {}
-    for notice, texts in items:
-        for name, text in texts.items():
-            own = batches.setdefault(dispatch_channel(name), [])
+    dispatcher hands each of its tabs its own (in the order of `items`). A text sent to
+    several tabs (a group's, or a region pushed to everyone) is in the message once, and each
+    tab is given its index."""
+    batches: dict[str, tuple[list[tuple[dict[str, Any], dict[str, int]]], dict[str, int]]] = {}
+    for notice, told in items:
+        for name, text in told.items():
+            own, texts = batches.setdefault(dispatch_channel(name), ([], {}))
             if not own or own[-1][0] is not notice:
                 own.append((notice, {}))
-            own[-1][1][name] = text
+            own[-1][1][name] = texts.setdefault(text, len(texts))
     return [
-        (dispatcher, {"type": "live.batch", "items": [[n, t] for n, t in own]})
-        for dispatcher, own in batches.items()
+        (where, {"type": "live.batch", "texts": list(texts), "items": [[n, t] for n, t in own]})
+        for where, (own, texts) in batches.items()
     ]
 
 

@@ -340,7 +340,12 @@ def agreed_so_far(programme: Programme, before: Session | None = None) -> Cohort
 
 
 def welcome_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
-    agreed = agreed_so_far(membership.programme, session)
+    return welcome_for_everyone(session, segment)
+
+
+def welcome_for_everyone(session: Session, segment: Segment) -> dict[str, Any]:
+    """What the cohort has agreed so far: the same for everyone (see Panel.for_everyone)."""
+    agreed = agreed_so_far(session.programme, session)
     measures = (
         Measure.objects.filter(session=agreed.session, hidden=False) if agreed is not None else []
     )
@@ -378,6 +383,7 @@ register_panel(
         "purpose/so_far.html",
         welcome_context,
         order=20,
+        for_everyone=welcome_for_everyone,
     )
 )
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from convenor.activities.registry import ActivityError
@@ -181,18 +182,18 @@ def commitments_to_review(session: Session, participant: Participant) -> list[Re
     return list(earlier.filter(session_id=latest.session_id).select_related("follow_up"))
 
 
+def commitments_before(session: Session) -> QuerySet[Reflection]:
+    """The commitments made at earlier sessions of the series (to look back on at this one)."""
+    return Reflection.objects.filter(
+        kind=Reflection.Kind.COMMITMENT,
+        session__programme_id=session.programme_id,
+        session__starts_at__lt=session.starts_at,
+    )
+
+
 def people_with_commitments_before(session: Session) -> int:
     """How many people have a commitment from an earlier session of the series to look back on."""
-    return (
-        Reflection.objects.filter(
-            kind=Reflection.Kind.COMMITMENT,
-            session__programme_id=session.programme_id,
-            session__starts_at__lt=session.starts_at,
-        )
-        .values("participant")
-        .distinct()
-        .count()
-    )
+    return commitments_before(session).values("participant").distinct().count()
 
 
 def follow_up_counts(session: Session) -> dict[str, int]:

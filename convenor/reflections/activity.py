@@ -142,25 +142,38 @@ register_action(
 # --- Panels -----------------------------------------------------------------------------------
 
 
-def _shared_list(
-    membership: Membership, items: list[Reflection]
-) -> list[tuple[Reflection, str | None]]:
-    return [
-        (item, author_label(membership.programme, item.participant, membership)) for item in items
-    ]
-
-
-def _question_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
-    kind = actions.QUESTION_OF[segment.kind]
-    context: dict[str, Any] = {
+def _question_base(session: Session, kind: str, viewer: Membership | None) -> dict[str, Any]:
+    items = actions.shared_reflections(session, kind)
+    return {
         "question": Reflection.Kind(kind).label,
         "console_title": CONSOLE_TITLES[kind],
         "kind": kind,
         "text_max": TEXT_MAX,
         "counts": actions.counts(session, kind),
-        "shared": _shared_list(membership, actions.shared_reflections(session, kind)),
+        "shared": [
+            (item, author_label(session.programme, item.participant, viewer)) for item in items
+        ],
         "mine_url": reverse("reflections:mine", args=[session.programme_id]),
     }
+
+
+def _question_everyone(session: Session, segment: Segment) -> dict[str, Any]:
+    """A participant's panel before they have answered: nothing of theirs in the form, and
+    the shared answers as the record names them (see Panel.for_everyone)."""
+    return _question_base(session, actions.QUESTION_OF[segment.kind], None)
+
+
+def _question_own(session: Session, segment: Segment) -> Any:
+    """Those who have answered: the form holds their answer."""
+    kind = actions.QUESTION_OF[segment.kind]
+    return Reflection.objects.filter(session=session, kind=kind).values_list(
+        "participant_id", flat=True
+    )
+
+
+def _question_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
+    kind = actions.QUESTION_OF[segment.kind]
+    context = _question_base(session, kind, membership)
     if membership.participant is not None:
         context["mine"] = Reflection.objects.filter(
             session=session, participant=membership.participant, kind=kind
@@ -174,11 +187,17 @@ def _question_context(membership: Membership, session: Session, segment: Segment
     return context
 
 
+def _feedback_everyone(session: Session, segment: Segment) -> dict[str, Any]:
+    """A participant's feedback form before they have given any (see Panel.for_everyone)."""
+    return {"rating_labels": actions.RATING_LABELS, "text_max": FEEDBACK_TEXT_MAX}
+
+
+def _feedback_own(session: Session, segment: Segment) -> Any:
+    return Feedback.objects.filter(session=session).values_list("participant_id", flat=True)
+
+
 def _feedback_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
-    context: dict[str, Any] = {
-        "rating_labels": actions.RATING_LABELS,
-        "text_max": FEEDBACK_TEXT_MAX,
-    }
+    context = _feedback_everyone(session, segment)
     if membership.participant is not None:
         context["mine"] = Feedback.objects.filter(
             session=session, participant=membership.participant
@@ -188,17 +207,31 @@ def _feedback_context(membership: Membership, session: Session, segment: Segment
     return context
 
 
-def _welcome_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
+def _welcome_base(session: Session, viewer: Membership | None) -> dict[str, Any]:
     notes = [
-        (item, author_label(membership.programme, item.commitment.participant, membership))
+        (item, author_label(session.programme, item.commitment.participant, viewer))
         for item in actions.shared_follow_ups(session)
     ]
-    context: dict[str, Any] = {
+    return {
         "statuses": FollowUp.Status.choices,
         "text_max": TEXT_MAX,
         "notes": notes,
         "mine_url": reverse("reflections:mine", args=[session.programme_id]),
     }
+
+
+def _welcome_everyone(session: Session, segment: Segment) -> dict[str, Any]:
+    """A participant's panel with no commitment to look back on (see Panel.for_everyone)."""
+    return {**_welcome_base(session, None), "to_review": []}
+
+
+def _welcome_own(session: Session, segment: Segment) -> Any:
+    """Those with a commitment from an earlier session of the series to look back on."""
+    return actions.commitments_before(session).values_list("participant_id", flat=True)
+
+
+def _welcome_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
+    context = _welcome_base(session, membership)
     if membership.participant is not None:
         context["to_review"] = actions.commitments_to_review(session, membership.participant)
     else:
@@ -225,6 +258,8 @@ register_panel(
         _question_context,
         "reflections/_question_console.html",
         order=60,
+        for_everyone=_question_everyone,
+        own=_question_own,
     )
 )
 register_panel(
@@ -235,6 +270,8 @@ register_panel(
         _feedback_context,
         "reflections/_feedback_console.html",
         order=70,
+        for_everyone=_feedback_everyone,
+        own=_feedback_own,
     )
 )
 register_panel(
@@ -245,6 +282,8 @@ register_panel(
         _welcome_context,
         "reflections/_follow_up_console.html",
         order=60,
+        for_everyone=_welcome_everyone,
+        own=_welcome_own,
     )
 )
 

@@ -182,14 +182,27 @@ def test_the_three_boards_live_and_accessible(
     expect(mine).to_have_count(1)
     agree = mine.get_by_role("button", name=re.compile(r"^Agree"))
     expect(agree).to_have_attribute("aria-pressed", "false")
+    # A page with nothing of its own in the stream is sent it with the event: no request.
+    bystander: list[str] = []
+    third.page.on("request", lambda request: bystander.append(request.url))
     phone.activate(agree)
-    expect(
-        take_part(phone.page)
-        .get_by_role("listitem")
-        .filter(has_text="complex as simple")
-        .get_by_role("button", name=re.compile(r"^Agree"))
-    ).to_have_attribute("aria-pressed", "true")
+
+    def agree_on(page: Page) -> Locator:
+        post = take_part(page).get_by_role("listitem").filter(has_text="complex as simple")
+        return post.get_by_role("button", name=re.compile(r"^Agree"))
+
+    expect(agree_on(phone.page)).to_have_attribute("aria-pressed", "true")
     expect(activity(console)).to_contain_text("Agree 1")
+    expect(agree_on(third.page)).to_have_text("Agree 1")
+    expect(agree_on(third.page)).to_have_attribute("aria-pressed", "false")
+    third.page.wait_for_timeout(1_000)  # live.js fetches a region within 300 ms of its event
+    assert not [url for url in bystander if "/activity/" in url], bystander
+    # The pushed stream's forms work: Kemi's own reaction (now Kemi's page asks for its own).
+    third.activate(agree_on(third.page))
+    expect(agree_on(third.page)).to_have_attribute("aria-pressed", "true")
+    expect(agree_on(third.page)).to_have_text("Agree 2")
+    expect(activity(console)).to_contain_text("Agree 2")
+    assert [url for url in bystander if "/activity/" in url], "its own view is fetched"
     activity(console).get_by_role("button", name="Pin to the top").click()
     expect(take_part(desk.page)).to_contain_text("Pinned")
     # Under the Chatham House rule nobody's name is on a post, the author's own says "You".

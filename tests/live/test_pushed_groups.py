@@ -168,13 +168,14 @@ async def test_run_sheet_events_come_with_the_now_region_participants_see(
 async def test_a_segment_without_an_activity_brings_the_activity_region_along(
     session: Session, facilitator: User, people: list[Participant], connect: Any, cookie_of: Any
 ) -> None:
-    """The welcome has activities (each person's own panels: fetched by each tab); the coffee
-    trial has none, so its event carries the region that says so, the same for everyone."""
+    """The welcome's panels are alike for everyone in a first session (nobody has a
+    commitment to look back on yet), and the coffee trial has none: each event carries the
+    activity region, the same for everyone (the panels' own cases: test_pushed_panels)."""
     tabs = [await connect(session, await cookie_of(person)) for person in people[:2]]
     await db(actions.do_start_segment)(session, facilitator)
     for tab in tabs:
         welcome = await next_event(tab, "segment_started")
-        assert "activity" not in welcome["html"]
+        assert "Your reflections and commitments across the series" in welcome["html"]["activity"]
     await db(actions.do_start_segment)(session, facilitator)
     for tab in tabs:
         coffee = await next_event(tab, "segment_started")
