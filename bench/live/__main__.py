@@ -122,7 +122,7 @@ def details(out: Outcome) -> str:
     parts.append(f"  server CPU: {cpu}; frames received: {frames}")
     parts.append(
         f"  rounds run in the segment of kind {out.segment}; participants' activity region fetches "
-        f"(whole run): {out.activity_fetches}"
+        f"(up to the posts): {out.activity_fetches}"
     )
     parts.append(
         f"  regions pushed with events (up to the round): {out.pushed}; round partial "
@@ -136,6 +136,12 @@ def details(out: Outcome) -> str:
         f"{out.acked}, stale-rev conflicts redone {out.conflicts}; the same tabs' pings at "
         f"once (no database): p50/p95/p99 {percentiles(out.ping_ms)} ms"
     )
+    if out.posts:
+        parts.append(
+            f"  plenary posts: {out.posts}, one after another; each shown on every tab within "
+            f"p50/p95/p99 {percentiles(out.post_ms)} ms ({out.post_unseen} tab-posts never "
+            f"shown); activity fetches meanwhile: {out.post_fetches}"
+        )
     if out.error:
         parts.append(f"  error: {out.error}")
     parts += [f"  {note}" for note in out.notes]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import tempfile
 import time
 from collections.abc import Iterator
@@ -88,6 +89,12 @@ class Outcome:
     round_fetch_ms: list[float] = field(default_factory=list)
     pushed: int = 0  # regions that came rendered with their events, up to the round
     activity_fetches: int = 0  # participants' fetches of the activity region, whole run
+    # A plenary segment's posts (--segment plenary): per post and tab, from the post's send to
+    # the tab showing it; the activity fetches in that phase.
+    posts: int = 0
+    post_ms: list[float] = field(default_factory=list)
+    post_unseen: int = 0
+    post_fetches: int = 0
     frames: dict[str, int] = field(default_factory=dict)
     load: tuple[float, float] = (0.0, 0.0)
     error: str = ""
@@ -232,6 +239,35 @@ async def ping_burst(browsers: list[Browser], out: Outcome, timeout: float) -> N
     await asyncio.gather(*tasks)
 
 
+POSTS = 5  # in a plenary segment: one after another, each by someone else
+
+
+async def plenary_posts(people: list[Browser], segment: str, out: Outcome, timeout: float) -> None:
+    """People post to the plenary stream one after another; each post is timed from its send
+    until every tab shows it. The authors then have something of their own in the stream,
+    so their tabs fetch theirs from the next post on; everyone else's is sent with the event."""
+    fetched_before = sum(path == ACTIVITY for p in people for path, _, _ in p.fetch_log)
+    step = max(1, len(people) // POSTS)
+    for index, author in enumerate(people[::step][:POSTS]):
+        text = f"bench post {index} {secrets.token_hex(4)}"
+        for browser in people:
+            browser.watched.add(text)
+        sent = time.monotonic()
+        await author.send({"type": "plenary.post", "segment": segment, "text": text, "ref": "p"})
+        reply = await author.reply(timeout)
+        if reply["type"] != "ok":
+            raise RuntimeError(f"plenary.post failed: {reply}")
+        deadline = sent + timeout
+        while time.monotonic() < deadline and any(text not in p.seen for p in people):
+            await asyncio.sleep(0.02)
+        out.posts += 1
+        out.post_ms += [(p.seen[text] - sent) * 1000 for p in people if text in p.seen]
+        out.post_unseen += sum(text not in p.seen for p in people)
+        await settle(people, 5.0)
+    fetched = sum(path == ACTIVITY for p in people for path, _, _ in p.fetch_log)
+    out.post_fetches = fetched - fetched_before
+
+
 async def round_for_all(
     console: Browser, people: list[Browser], message: dict[str, Any], limit: float
 ) -> tuple[float, float]:
@@ -346,6 +382,11 @@ async def drive(
             out.activity_fetches = sum(
                 path == ACTIVITY for p in people for path, _, _ in p.fetch_log
             )
+            if out.segment == "plenary":
+                plenary = seeded["segments"]["plenary"]
+                await plenary_posts(people, plenary, out, limits.assign)
+                await settle(everyone, limits.settle)
+                phases.end("posts")
             return acked
         finally:
             await asyncio.gather(*(b.close() for b in [console, *crowd]), return_exceptions=True)

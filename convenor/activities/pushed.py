@@ -120,10 +120,12 @@ def region_for_everyone(session: Session, segment: Segment | None) -> Alike | No
         found = panel.for_everyone(session, segment) if panel.for_everyone else None
         if found is None:
             return None
-        if panel.own is not None:
-            but.update(panel.own(session, segment))
         html = SafeString(_render(panel, found, session, segment).replace(_CSRF, ""))
         rendered.append(wrap_panel(panel, html) if panel.follows_rounds else html)
+        # Asked after rendering: whoever owns anything the panel shows is among them, even
+        # if it was written meanwhile (their next event brings the rest).
+        if panel.own is not None:
+            but.update(panel.own(session, segment))
     context = {"activity_segment": segment, "activity_panels": rendered}
     html = render_to_string("activities/_panels.html", context)
     return Alike(html, frozenset(but)) if len(html) <= MAX_PUSHED_CHARS else None
