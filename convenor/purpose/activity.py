@@ -291,16 +291,29 @@ def _check_results(purpose: CohortPurpose, membership: Membership | None) -> dic
 
 
 def plenary_for_everyone(session: Session, segment: Segment) -> Any:
-    """Nothing to show anyone until a group shares a draft or the cohort has one (see
-    convenor.activities.registry.Panel.for_everyone)."""
-    shared = GroupDraft.objects.filter(session=session, shared_at__isnull=False)
-    if shared.exists() or CohortPurpose.objects.filter(session=session).exists():
-        return None
-    return {"show": False}
+    """A participant's panel when they have not answered the check and have added no measure
+    (see convenor.activities.registry.Panel.for_everyone): the record's names."""
+    return _plenary(session, None)
+
+
+def plenary_own(session: Session, segment: Segment) -> set[Any]:
+    """Those whose panel differs: their answer to the check is theirs to change, and their
+    objection or measure says "You"."""
+    answered = Answer.objects.filter(purpose__session=session).values_list(
+        "participant_id", flat=True
+    )
+    measures = Measure.objects.filter(session=session, hidden=False).values_list(
+        "author_id", flat=True
+    )
+    return {*answered, *measures}
 
 
 def plenary_context(membership: Membership, session: Session, segment: Segment) -> dict[str, Any]:
-    programme = membership.programme
+    return _plenary(session, membership)
+
+
+def _plenary(session: Session, viewer: Membership | None) -> dict[str, Any]:
+    programme = session.programme
     shared = list(
         GroupDraft.objects.filter(session=session, shared_at__isnull=False).order_by(
             "round__started_at", "number"
@@ -315,17 +328,15 @@ def plenary_context(membership: Membership, session: Session, segment: Segment) 
         "answer_choices": Answer.Choice.choices,
     }
     if purpose is not None:
-        context["results"] = _check_results(purpose, membership)
+        context["results"] = _check_results(purpose, viewer)
         context["purpose_words"] = Texts(purpose.what, purpose.why, purpose.benefits).words()
-        if membership.participant is not None:
-            context["my_answer"] = purpose.answers.filter(
-                participant=membership.participant
-            ).first()
+        if viewer is not None and viewer.participant is not None:
+            context["my_answer"] = purpose.answers.filter(participant=viewer.participant).first()
     measures = Measure.objects.filter(session=session).select_related("author")
-    if not membership.is_facilitator:
+    if viewer is None or not viewer.is_facilitator:
         measures = measures.filter(hidden=False)
     context["measures"] = [
-        Labelled(m.pk, m.text, author_label(programme, m.author, membership), m.hidden)
+        Labelled(m.pk, m.text, author_label(programme, m.author, viewer), m.hidden)
         for m in measures
     ]
     return context
@@ -374,6 +385,7 @@ register_panel(
         "purpose/plenary_console.html",
         order=10,
         for_everyone=plenary_for_everyone,
+        own=plenary_own,
     )
 )
 register_panel(

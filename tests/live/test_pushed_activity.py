@@ -233,3 +233,22 @@ async def test_a_text_sent_to_many_tabs_travels_once_per_process() -> None:
     assert one["texts"] == [text, "other"]
     assert one["items"] == [[notice, {"p1!a": 0, "p1!b": 0, "p1!c": 1}]]
     assert two["texts"] == [text] and two["items"] == [[notice, {"p2!d": 0}]]
+
+
+async def test_the_purpose_check_makes_only_those_who_answered_or_added_a_measure_fetch(
+    session: Session, facilitator: User, six: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    from convenor.purpose import actions as purpose
+
+    await db(start_segment)(session, "common_purpose", "Common purpose")
+    await db(purpose.do_merge)(session, "Move more, together", "Because <we> can", "Health")
+    await db(purpose.do_open_check)(session)
+    tabs = await tabs_of(six, session, connect, cookie_of)
+
+    await db(purpose.do_answer)(session, six[0], "object", "Too vague <for> us")
+    got = await check_pushed(session, tabs, six, "purpose.answered", {six[0].pk})
+    region = got[six[1].pk]["html"]["activity"]
+    assert "Too vague &lt;for&gt; us" in region and "Because &lt;we&gt; can" in region
+    await db(purpose.do_add_measure)(session, six[1], "Steps walked each week")
+    got = await check_pushed(session, tabs, six, "purpose.measure_added", {six[0].pk, six[1].pk})
+    assert "Steps walked each week" in got[six[2].pk]["html"]["activity"]
