@@ -116,6 +116,10 @@ def region_for_everyone(session: Session, segment: Segment | None) -> Alike | No
     but: set[UUID] = set()
     if segment is None:
         return Alike(render_to_string("activities/_panels.html", {"activity_segment": None}))
+    # The caller's copy of the session may be as old as its connection (a consumer's): the
+    # programme's settings, such as the Chatham House rule, are read as they are now, as a
+    # fetch would read them.
+    session = Session.objects.select_related("programme").get(pk=session.pk)
     for panel in registry.panels_for(segment.kind):
         found = panel.for_everyone(session, segment) if panel.for_everyone else None
         if found is None:

@@ -252,3 +252,36 @@ async def test_the_purpose_check_makes_only_those_who_answered_or_added_a_measur
     await db(purpose.do_add_measure)(session, six[1], "Steps walked each week")
     got = await check_pushed(session, tabs, six, "purpose.measure_added", {six[0].pk, six[1].pk})
     assert "Steps walked each week" in got[six[2].pk]["html"]["activity"]
+
+
+@pytest.mark.parametrize("before", [False, True])
+@pytest.mark.parametrize("kind", ["plenary", "cynefin_board"])
+async def test_the_chatham_house_rule_changed_while_pages_are_open_holds_in_the_pushed_region(
+    session: Session,
+    facilitator: User,
+    six: list[Participant],
+    connect: Any,
+    cookie_of: Any,
+    kind: str,
+    before: bool,
+) -> None:
+    """The author's connection holds the programme as it was when it first read it; the
+    region its action sends must follow the rule as it is now, as each page's fetch does
+    (check_pushed compares them; found by an exploratory test)."""
+    rule = Programme.objects.filter(pk=session.programme_id)
+    await db(rule.update)(chatham_house=before)
+    segment = await db(start_segment)(session, kind, "Together")
+    tabs = await tabs_of(six, session, connect, cookie_of)
+    action = "plenary.post" if kind == "plenary" else "cynefin.post"
+    event = "plenary.posted" if kind == "plenary" else "board.posted"
+
+    async def post(text: str) -> str:
+        await tabs[six[0].pk].send_json_to(
+            {"type": action, "segment": str(segment.pk), "text": text, "ref": "act-1"}
+        )
+        got = await check_pushed(session, tabs, six, event, {six[0].pk})
+        return str(got[six[1].pk]["html"]["activity"])
+
+    assert (six[0].display_name in await post("First")) is not before
+    await db(rule.update)(chatham_house=not before)
+    assert (six[0].display_name in await post("Second")) is before
