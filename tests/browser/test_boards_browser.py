@@ -209,6 +209,18 @@ def test_the_three_boards_live_and_accessible(
     expect(take_part(desk.page).get_by_role("listitem").first).to_contain_text("You")
     expect(take_part(phone.page)).not_to_contain_text(rhea.name)
     expect(activity(console)).not_to_contain_text(rhea.name)
+    # "See what participants see": the facilitator's own view of the page, which takes no
+    # region sent to the participants (it fetches, as the console does) and so keeps the
+    # facilitator's controls when someone posts.
+    preview = console.context.new_page()
+    preview.goto(seeded.live_path)
+    expect(activity(preview).get_by_role("button", name="Unpin")).to_have_count(1)
+    third.fill(take_part(third.page).get_by_label("Your post"), "A second thought")
+    third.activate(take_part(third.page).get_by_role("button", name="Post", exact=True))
+    expect(activity(preview)).to_contain_text("A second thought")
+    expect(activity(preview).get_by_role("button", name="Pin to the top")).to_have_count(1)
+    expect(activity(preview).get_by_label("Your post")).to_have_count(0)
+    preview.close()
     check_both_widths(check_page, console, "console with the plenary stream", console_found)
     check_both_widths(check_page, phone.page, "participant page with the plenary stream")
 

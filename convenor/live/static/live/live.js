@@ -322,13 +322,16 @@
     }
     if (topic === "presence" && !isConsole) { return; }
     var still = event.kind === "segment_extended" || (topic === "activity" && otherGroup(event.payload));
-    refresh(topic, html && !isConsole ? html : undefined, panels, still);
+    // Regions sent with an event are the participants' view: a facilitator's look at this
+    // page ("See what participants see") fetches its own, as the console does.
+    refresh(topic, html && me ? html : undefined, panels, still);
   }
   // An activity event that names a group of the open round (`round`, and `group` its number:
-  // a note on one group's empathy map) changes only that group's members' panels; the console
-  // and every other view of all the groups (data-topics) are refreshed as usual.
+  // a note on one group's empathy map) changes only that group's members' panels; the console,
+  // a facilitator's look at this page and every other view of all the groups (data-topics) are
+  // refreshed as usual.
   function otherGroup(payload) {
-    return !isConsole && !!payload && roundId !== null && payload.round === roundId &&
+    return !!me && !!payload && roundId !== null && payload.round === roundId &&
       typeof payload.group === "number" && payload.group !== myGroup;
   }
   function receive(message) {
