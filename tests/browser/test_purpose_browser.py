@@ -102,6 +102,10 @@ def test_drafting_by_keyboard_and_the_agreement_check(
     expect(
         take_part(bea_page).locator("form#purpose-draft-form [data-activity-feedback]")
     ).to_contain_text("Someone in your group saved a new version meanwhile")
+    # Once: a screen reader reads each status line that changes.
+    expect(
+        take_part(bea_page).locator("form#purpose-draft-form [data-purpose-announce]")
+    ).not_to_contain_text("saved a new version")
 
     keyboard.activate(part.get_by_role("button", name="Share with the plenary"))
     expect(part).to_contain_text("Shared with the plenary.")

@@ -101,8 +101,7 @@
       each(fields(form), function (field) { field.value = field.defaultValue; });
       delete editing[form.id];
       update(form, false);
-      say(form.querySelector("[data-purpose-announce]"),
-        "Someone in your group saved a new version meanwhile: it is shown now, and your unsaved change was not kept.");
+      // Said once, where it is seen (a second status line would be read out twice).
       say(form.querySelector("[data-activity-feedback]"),
         "Someone in your group saved a new version meanwhile: it is shown now, and your unsaved change was not kept.");
     });
