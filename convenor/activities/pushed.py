@@ -45,10 +45,13 @@ PREFIX = "panel:"
 _MARK = f"convenorpanel{secrets.token_hex(8)}"
 _NUMBER, _PK, _CSRF = (f"{_MARK}{name}" for name in ("number", "pk", "csrf"))
 _PIECES = re.compile(f"({_NUMBER}|{_PK}|{_CSRF})")
-# A region longer than this is not pushed (each tab asks for it): with channels-redis a message
-# to the session's group is stored once per tab, so a long plenary stream sent to a thousand
-# tabs would be a burst of hundreds of megabytes in Redis.
-MAX_PUSHED_CHARS = 96 * 1024
+# How a region travels: up to GROUP_CHARS in the one message to the session's group (with
+# channels-redis such a message is stored once per tab); longer, in one message per server
+# process, which hands each of its tabs the same text (convenor.live.events.per_participant).
+# A plenary stream is about 3.5 KB a post. A region longer than MAX_PUSHED_CHARS is not pushed
+# at all (each tab asks for it), so no channel-layer message grows without bound.
+GROUP_CHARS = 16 * 1024
+MAX_PUSHED_CHARS = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -78,10 +81,11 @@ class Alike:
         """`emit`'s `html`, `personal` and `everyone` for an event that brings this region
         and `regions` (alike for every participant, such as "now and next")."""
         html = {**regions, "activity": self.html}
-        if not self.but:
+        if not self.but and sum(map(len, html.values())) <= GROUP_CHARS:
             return {"html": html, "personal": None, "everyone": True}
+        # The facilitators' tabs are sent the event alone: they fetch their own regions.
         personal = per_participant(session_id, html, self.but, dict(regions))
-        return {"html": html, "personal": personal, "everyone": False}
+        return {"html": None, "personal": personal, "everyone": False}
 
 
 def bystander(session: Session) -> Membership:

@@ -285,3 +285,26 @@ async def test_the_chatham_house_rule_changed_while_pages_are_open_holds_in_the_
     assert (six[0].display_name in await post("First")) is not before
     await db(rule.update)(chatham_house=not before)
     assert (six[0].display_name in await post("Second")) is before
+
+
+async def test_a_long_region_travels_once_per_process_and_not_to_the_facilitators(
+    session: Session,
+    facilitator: User,
+    six: list[Participant],
+    connect: Any,
+    cookie_of: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Over GROUP_CHARS a region goes in one message per server process, not in the message
+    to the session's group (stored once per tab with channels-redis); the facilitators'
+    tabs, which fetch their own regions, are sent the event alone."""
+    monkeypatch.setattr(pushed, "GROUP_CHARS", 100)
+    tabs = await tabs_of(six, session, connect, cookie_of)
+    console = await connect(session, await db(facilitator_cookie)(facilitator))
+    await db(start_segment)(session, "plenary", "Plenary")
+    got = await check_pushed(session, tabs, six, "segment_started", set())
+    for message in got.values():
+        assert "Plenary" in message["html"]["runsheet"]
+    told = await next_event(console, "segment_started")
+    assert told["event"] == got[six[0].pk]["event"]
+    assert "html" not in told
