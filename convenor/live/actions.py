@@ -91,6 +91,9 @@ def _runsheet_pushed(session: Session) -> dict[str, Any]:
     from convenor.activities.pushed import region_for_everyone
     from convenor.live.views import sheet_of  # the views render with these helpers
 
+    # The caller's copy may be as old as the console's connection: the session as it is now
+    # (its time zone, times and title), as each page's fetch would read it.
+    session = Session.objects.select_related("programme").get(pk=session.pk)
     context = {"session": session, "sheet": sheet_of(session), "server_now": timezone.now()}
     regions: dict[str, str] = {"runsheet": render_to_string("live/_now.html", context)}
     alike = region_for_everyone(session, current_segment(session))

@@ -308,3 +308,29 @@ async def test_a_long_region_travels_once_per_process_and_not_to_the_facilitator
     told = await next_event(console, "segment_started")
     assert told["event"] == got[six[0].pk]["event"]
     assert "html" not in told
+
+
+async def test_now_and_next_sent_with_a_console_command_shows_the_session_as_it_is_now(
+    session: Session, facilitator: User, six: list[Participant], connect: Any, cookie_of: Any
+) -> None:
+    """The console's connection holds the session as it was when it opened; a change to the
+    session's time zone made since shows in the region its command sends."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.live.conftest import participant_cookie
+
+    console = await connect(session, await db(facilitator_cookie)(facilitator))
+    tabs = await tabs_of(six[:2], session, connect, cookie_of)
+    await db(Session.objects.filter(pk=session.pk).update)(time_zone="America/New_York")
+    await console.send_json_to({"type": "start_segment", "ref": "c1"})
+    region = (await next_event(tabs[six[0].pk], "segment_started"))["html"]["runsheet"]
+    assert 'data-replan-tz="America/New_York"' in region
+
+    def fetched() -> str:
+        client = Client()
+        client.cookies["sessionid"] = participant_cookie(six[0])
+        url = reverse("live:now_part", args=[session.programme_id, session.pk])
+        return client.get(url).content.decode()
+
+    assert 'data-replan-tz="America/New_York"' in await db(fetched)()
