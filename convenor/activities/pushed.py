@@ -115,15 +115,14 @@ def region_for_everyone(session: Session, segment: Segment | None) -> Alike | No
     """The activity region participants see during `segment`, rendered once, when each of its
     panels can say what it is for those with nothing of their own in it
     (`Panel.for_everyone`), and who they are not (`Panel.own`); a segment without panels, or
-    none at all, only says so. Else None, as when the region is too long to push."""
+    none at all, only says so. Else None, as when the region is too long to push.
+
+    `session` must be as it is now, not a consumer's copy from when its tab connected: the
+    programme's settings (the Chatham House rule) are read from it, as a fetch reads them."""
     rendered = []
     but: set[UUID] = set()
     if segment is None:
         return Alike(render_to_string("activities/_panels.html", {"activity_segment": None}))
-    # The caller's copy of the session may be as old as its connection (a consumer's): the
-    # programme's settings, such as the Chatham House rule, are read as they are now, as a
-    # fetch would read them.
-    session = Session.objects.select_related("programme").get(pk=session.pk)
     for panel in registry.panels_for(segment.kind):
         found = panel.for_everyone(session, segment) if panel.for_everyone else None
         if found is None:

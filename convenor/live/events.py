@@ -143,6 +143,8 @@ def _activity_pushed(session: Session) -> dict[str, Any] | None:
     from convenor.activities.pushed import region_for_everyone
 
     try:
+        # The action's copy may be a consumer's, as old as its connection: read it afresh.
+        session = Session.objects.select_related("programme").get(pk=session.pk)
         alike = region_for_everyone(session, current_segment(session))
     except Exception:  # the tabs fetch their regions, as without it
         logger.exception("Could not render the activity region of session %s", session.pk)
