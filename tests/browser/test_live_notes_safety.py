@@ -337,3 +337,51 @@ def test_a_redraw_rendered_before_the_last_save_does_not_bring_back_older_notes(
     expect(room.console.get_by_text("The rooms have closed")).to_be_visible()
     expect(room.console_notes()).to_have_text(final)
     contexts.assert_no_errors()
+
+
+HOLD_SAVES = """() => {
+  const send = WebSocket.prototype.send;
+  window.__held = [];
+  window.__hold = true;
+  WebSocket.prototype.send = function (data) {
+    if (window.__hold && String(data).includes('"notes.save"')) {
+      window.__held.push([this, data]);
+      return;
+    }
+    return send.call(this, data);
+  };
+  window.__release = () => {
+    window.__hold = false;
+    window.__held.splice(0).forEach(([socket, data]) => send.call(socket, data));
+  };
+}"""
+
+
+def test_a_save_merged_with_someone_elses_shows_the_merged_text_to_its_writer(
+    contexts: Contexts, server: Server
+) -> None:
+    """Two people save at once: the second save to arrive is merged on the server, and its
+    writer's page (which is sent the answer, not the room's event) shows both changes, so its
+    next save keeps the other person's words."""
+    room = open_room(contexts, server, "Notes merged")
+    page, other = room.pages
+    room.area().fill("Start.")
+    expect(room.area(1)).to_have_value("Start.")
+    page.evaluate(HOLD_SAVES)
+    # This page's save is on its way (held back) while the other person's goes through.
+    room.area().fill("Start. Alpha.")
+    page.wait_for_function("() => window.__held.length === 1")
+    room.area(1).fill("Beta. Start.")
+    expect(room.area(1)).to_have_value("Beta. Start.")
+    expect(room.status(1)).to_have_text("All changes saved.")
+    page.evaluate("() => window.__release()")
+    expect(room.area()).to_have_value("Beta. Start. Alpha.")
+    expect(room.area(1)).to_have_value("Beta. Start. Alpha.")
+    # The next change on this page is based on the merged text: nothing of the other's goes.
+    room.area().press("End")
+    room.area().press_sequentially(" Gamma.")
+    expect(room.area(1)).to_have_value("Beta. Start. Alpha. Gamma.")
+    expect(room.status()).to_have_text("All changes saved.")
+    assert saved_text(page) == "Beta. Start. Alpha. Gamma."
+    expect(room.console_notes()).to_have_text("Beta. Start. Alpha. Gamma.")
+    contexts.assert_no_errors()

@@ -348,7 +348,9 @@
     } else if (message.type === "event") {
       apply(message.event, message.notes, message.html);
     } else if (message.type === "notes.saved") {
-      notesSaved(message.group, message.rev);
+      // With `text` when the server merged this save with others': the page shows that (the
+      // room's event for this save is not sent to the tab that made it).
+      notesSaved(message.group, message.rev, message.text);
     } else if (message.type === "notes.conflict") {
       notesConflict(message.group, message.rev, message.text, message.message);
     } else if (message.type === "error" && message.ref === "notes") {
