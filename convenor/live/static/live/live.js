@@ -848,15 +848,25 @@
   bindNotes();
 
   // --- Countdowns --------------------------------------------------------------------------
+  // Each region says the server's time when it was rendered. How far this device's clock is
+  // off is read from regions as they arrive, never again later: a region shown for a while
+  // says an old time, and reading it as now would make every countdown run late by its age.
+  // A region's time is a little before it arrived (its trip here), so of the readings of the
+  // last minutes the one that puts the server latest is the closest.
+  var clockReadings = [];
+  var CLOCK_READINGS_MS = 5 * 60 * 1000;
   function syncClock() {
-    // Regions are rendered at different times: only the newest server time says how far this
-    // device's clock is off now (an older one would make every countdown run late).
-    var newest = NaN;
+    var now = Date.now();
     Array.prototype.forEach.call(root.querySelectorAll("[data-server-now]"), function (el) {
+      if (el.liveClockRead) { return; }
+      el.liveClockRead = true;
       var server = Date.parse(el.getAttribute("data-server-now"));
-      if (!isNaN(server) && !(server <= newest)) { newest = server; }
+      if (!isNaN(server)) { clockReadings.push({ at: now, offset: server - now }); }
     });
-    if (!isNaN(newest)) { offsetMs = newest - Date.now(); }
+    clockReadings = clockReadings.filter(function (r) { return now - r.at <= CLOCK_READINGS_MS; });
+    if (clockReadings.length) {
+      offsetMs = Math.max.apply(null, clockReadings.map(function (r) { return r.offset; }));
+    }
   }
   function format(seconds) {
     var m = Math.floor(seconds / 60), s = seconds % 60;
