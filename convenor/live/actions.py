@@ -26,6 +26,7 @@ from convenor.live.models import (
     GroupMember,
     LivePresence,
     RoomGroup,
+    RoomLeaving,
     Round,
     SegmentRun,
 )
@@ -311,9 +312,20 @@ def _save_grouping(
 
     changed = sorted(n for n in set(old) | set(new) if old.get(n, set()) != new.get(n, set()))
     moved = set().union(*(old.get(n, set()) for n in changed))
+    groups = {group.number: group for group in round_.groups.all()}
+    if round_.kind == Round.Kind.BREAKOUT:
+        # Whoever leaves a room may have a notes save on its way: it still counts for a moment.
+        RoomLeaving.objects.bulk_create(
+            RoomLeaving(group=groups[number], participant_id=pid)
+            for number in changed
+            if number in groups
+            for pid in old.get(number, set()) - new.get(number, set())
+        )
     GroupMember.objects.filter(round=round_, participant_id__in=moved).delete()
     RoomGroup.objects.filter(round=round_, number__in=[n for n in changed if n not in new]).delete()
-    groups = {group.number: group for group in round_.groups.all()}
+    groups = {
+        number: group for number, group in groups.items() if number in new or number not in changed
+    }
     rows = []
     for number in changed:
         if number not in new:
@@ -748,7 +760,13 @@ def do_move(round_: Round, participant: Participant, number: int, actor: User | 
         # Written directly rather than through _save_grouping, whose matching of old to new
         # groups by overlap could renumber a small room; room numbers name the notes.
         origin = next((n for n, members in groups.items() if pid in members), None)
-        GroupMember.objects.filter(round=round_, participant=participant).delete()
+        was_in = GroupMember.objects.filter(round=round_, participant=participant)
+        if origin is not None:
+            # A notes save they sent just before still counts (see _save_grouping).
+            RoomLeaving.objects.create(
+                group_id=was_in.values_list("group_id", flat=True).get(), participant=participant
+            )
+        was_in.delete()
         target = round_.groups.get(number=number)
         GroupMember.objects.create(group=target, round=round_, participant=participant)
         round_.waiting.remove(participant)

@@ -205,6 +205,22 @@ class GroupMember(models.Model):
         return f"{self.participant_id} in {self.group_id}"
 
 
+class RoomLeaving(models.Model):
+    """Someone left a breakout room while its round was open (moved to another room, taken out,
+    or re-homed), and when. A notes save they sent just before reaches the server a moment
+    after: it still counts for a few seconds (convenor.live.notes.CLOSING_GRACE)."""
+
+    group = models.ForeignKey(RoomGroup, on_delete=models.CASCADE, related_name="+")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    left_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["group", "participant"], name="live_leaving_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} left {self.group_id} at {self.left_at:%H:%M:%S}"
+
+
 class RoomNotes(models.Model):
     """A breakout room's shared notes: one text, `rev` counts the saves.
 

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from convenor.live.events import Held, emit_to_rooms, held_deliveries, lock_session
 from convenor.live.merge import Splice, apply_all, base_text, merge_splices, splice_between
-from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
+from convenor.live.models import GroupMember, RoomGroup, RoomLeaving, RoomNotes, Round
 from convenor.live.rows import insert_rows, update_rows
 from convenor.live.state import notes_state
 
@@ -42,10 +42,11 @@ MAX_SID_CHARS = 64
 # saves; bounded in characters too, since one splice can be a whole pasted text.
 KEEP_SAVES = 64
 KEEP_CHARS = 60000
-# Saves are still taken for a short while after the rooms' closing time: a page sends what was
-# typed in the last moments as the countdown runs out, and that save (or its retry after a
-# dropped connection) reaches the server a little after the deadline. The pages show the notes
-# read-only from the closing time on; this only keeps the last words typed before it.
+# Saves are still taken for a short while after the rooms' closing time, the round's end, or
+# the writer's leaving the room (moved or taken out by the facilitator): a page sends what was
+# typed in the last moments as that happens, and that save (or its retry after a dropped
+# connection) reaches the server a little after. The pages show the notes read-only from the
+# closing time on; this only keeps the last words typed before it.
 CLOSING_GRACE = timedelta(seconds=10)
 
 
@@ -125,15 +126,30 @@ class _Room:
 
 
 def _closed(round_: Round | None) -> str | None:
-    if round_ is None or round_.ended_at is not None:
+    # A round ended or rooms closed a moment ago still take the saves sent as it happened.
+    since = timezone.now() - CLOSING_GRACE
+    if round_ is None or (round_.ended_at is not None and round_.ended_at <= since):
         return "This round has ended."
     if round_.kind != Round.Kind.BREAKOUT:
         return "Only breakout rooms have shared notes."
     if round_.session.programme.archived_at is not None:
         return ARCHIVED
-    if round_.rooms_closed(timezone.now() - CLOSING_GRACE):
+    if round_.closes_at is not None and round_.closes_at <= since:
         return "The rooms have closed, so the notes can no longer change."
     return None
+
+
+def just_left(pairs: set[tuple[UUID, UUID]]) -> set[tuple[UUID, UUID]]:
+    """Of (room, participant) pairs, those where the participant left that room (moved, taken
+    out) within the last CLOSING_GRACE: a save they sent as it happened still counts."""
+    if not pairs:
+        return set()
+    found = RoomLeaving.objects.filter(
+        group_id__in={group for group, _ in pairs},
+        participant_id__in={participant for _, participant in pairs},
+        left_at__gt=timezone.now() - CLOSING_GRACE,
+    ).values_list("group_id", "participant_id")
+    return set(found) & pairs
 
 
 def _splices(entry: dict[str, Any]) -> list[Splice]:
@@ -153,7 +169,10 @@ def _apply(notes: RoomNotes, save: Save, text: str) -> Outcome:
     """Merge one save into `notes` (in memory); the caller writes what changed."""
     recent: list[dict[str, Any]] = notes.recent
     if save.sid is not None and any(entry.get("sid") == save.sid for entry in recent):
-        return Outcome("saved", save.group_id, notes.rev, notes.text)  # sent again
+        # Sent again (its answer was lost): the text only if it is not what was sent.
+        return Outcome(
+            "saved", save.group_id, notes.rev, None if notes.text == text else notes.text
+        )
     if save.rev == notes.rev:
         made = [splice_between(notes.text, text)]
     else:
@@ -259,6 +278,9 @@ def save_all(saves: list[Save], more: More | None = None) -> list[Outcome]:
             GroupMember.objects.filter(group_id__in=group_ids).values_list(
                 "group_id", "participant_id"
             )
+        )
+        members |= just_left(
+            {(save.group_id, save.participant_id) for _, save, _ in valid} - members
         )
         notes = {
             row.group_id: row

@@ -30,6 +30,7 @@ from convenor.activities.views import activity_context
 from convenor.live import actions, commands
 from convenor.live.events import current_seq
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
+from convenor.live.notes import just_left
 from convenor.live.state import open_round, runsheet_state
 from convenor.programmes.access import (
     Membership,
@@ -274,13 +275,20 @@ def command(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpR
 # --- Breakout rooms: notes and the plenary --------------------------------------------------
 
 
-def _room(membership: Membership, session: Session, pk: UUID) -> RoomGroup:
-    """A room of the session, for its members and the facilitators (404 outside the session)."""
+def _room(
+    membership: Membership, session: Session, pk: UUID, *, writing: bool = False
+) -> RoomGroup:
+    """A room of the session, for its members and the facilitators (404 outside the session);
+    `writing`: also for someone who left it a moment ago (their last save may come after)."""
     group = RoomGroup.objects.select_related("round").filter(pk=pk, round__session=session).first()
     if group is None:
         raise Http404("No such room.")
     participant = membership.participant
-    if participant is not None and not group.memberships.filter(participant=participant).exists():
+    if (
+        participant is not None
+        and not group.memberships.filter(participant=participant).exists()
+        and not (writing and just_left({(group.pk, participant.pk)}))
+    ):
         raise PermissionDenied("You can only read your own room's notes.")
     return group
 
@@ -308,7 +316,7 @@ def room_notes(request: HttpRequest, programme_id: UUID, session_id: UUID) -> Ht
         pk = UUID((request.GET if request.method == "GET" else request.POST).get("group", ""))
     except ValueError:
         return JsonResponse({"error": "Say which room: “group” must be a room's id."}, status=400)
-    group = _room(membership, session, pk)
+    group = _room(membership, session, pk, writing=request.method == "POST")
     if request.method == "GET":
         notes = RoomNotes.objects.filter(group=group).first()
         return JsonResponse(

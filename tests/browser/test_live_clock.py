@@ -75,9 +75,7 @@ def test_countdowns_stay_true_after_other_regions_are_redrawn(
     # The segment ends: its run sheet is redrawn with nothing running (no countdown), and
     # the round's countdown, drawn AGE_S ago, goes on.
     command(console, "End now", f"Ended “{WELCOME}”.")
-    expect(console.get_by_role("region", name="Run-sheet")).not_to_contain_text(
-        f"Now: {WELCOME}"
-    )
+    expect(console.get_by_role("region", name="Run-sheet")).not_to_contain_text(f"Now: {WELCOME}")
     assert_true(
         "the console's round",
         console.get_by_role("region", name="Rounds").locator("[data-ends-at]"),

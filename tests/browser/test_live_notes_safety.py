@@ -20,7 +20,14 @@ from playwright.sync_api import Locator, Page, Route, expect
 
 from . import flows
 from .conftest import Contexts
-from .live_helpers import SocketCutter, command, connection_status, join, seed_live_session
+from .live_helpers import (
+    SocketCutter,
+    command,
+    connection_status,
+    join,
+    run_seed,
+    seed_live_session,
+)
 from .support import DESKTOP, PageChecker, PointerDriver, Server
 
 pytestmark = pytest.mark.browser
@@ -384,4 +391,146 @@ def test_a_save_merged_with_someone_elses_shows_the_merged_text_to_its_writer(
     expect(room.status()).to_have_text("All changes saved.")
     assert saved_text(page) == "Beta. Start. Alpha. Gamma."
     expect(room.console_notes()).to_have_text("Beta. Start. Alpha. Gamma.")
+    contexts.assert_no_errors()
+
+
+# Two more people of the programme, present through made-up channels, so that two people in
+# browsers and these two make two rooms of two.
+_TWO_MORE = """
+import json, sys
+import django
+django.setup()
+from convenor.accounts.models import User
+from convenor.live import actions
+from convenor.programmes import actions as programmes
+from convenor.workshops.models import Session
+
+spec = json.loads(sys.argv[1])
+user = User.objects.get(email=spec["email"])
+session = Session.objects.get(title=spec["title"], programme__name=spec["programme"])
+for number, (name, organisation) in enumerate(spec["more"]):
+    person = programmes.add_participant(
+        session.programme, user, display_name=name, organisation=organisation, sector="Arts"
+    )
+    programmes.agree_ground_rules(person)
+    actions.do_connect(session, f"seed!{number}", participant=person)
+print(json.dumps({"ok": True}))
+"""
+ROOM_HEADING = re.compile(r"^Room (\d+): you are with$")
+
+
+@dataclass
+class Rooms:
+    console: Page
+    page: Page  # the person who types, in a browser (another is in one too)
+    name: str  # theirs
+    room: str  # their room's number
+    other: str  # the other room's number
+    group: str  # their room's id
+
+    def notes_of(self, group: str) -> str:
+        """Room `group`'s notes as the server has them, asked by this person's page."""
+        found: Any = self.page.evaluate(
+            """async (group) => {
+              const live = document.getElementById("live");
+              const url = live.getAttribute("data-notes-url") + "?group=" + group;
+              const answer = await fetch(url, { headers: { "Accept": "application/json" } });
+              return (await answer.json()).text;
+            }""",
+            self.group,
+        )
+        assert isinstance(found, str)
+        return found
+
+
+def open_two_rooms(contexts: Contexts, server: Server, name: str) -> Rooms:
+    seeded = seed_live_session(server, f"{name} {secrets.token_hex(3)}", name)
+    more = [["Ines Varga", "Riverside Leisure Trust"], ["Tomas Berg", "Northfield Sports Club"]]
+    spec = {"email": server.email, "programme": seeded.programme, "title": seeded.title}
+    run_seed(server, _TWO_MORE, {**spec, "more": more})
+    unchecked = PageChecker(axe=False)  # axe-core runs in test_live_session.py
+    facilitator = PointerDriver(contexts.new_page("facilitator", DESKTOP))
+    flows.sign_in(facilitator, server, unchecked)
+    pages = []
+    for person in seeded.people[:2]:
+        page = contexts.new_page(person.name, DESKTOP)
+        join(PointerDriver(page), person, seeded, unchecked)
+        pages.append(page)
+    console = facilitator.page
+    console.goto(seeded.console_path)
+    expect(connection_status(console)).to_have_text(re.compile("^Connected"))
+    console.get_by_label("Or number of rooms").fill("2")
+    command(console, "Start breakout rooms", "Opened 2 breakout rooms.")
+    page = pages[0]
+    heading = page.get_by_role("heading", name=ROOM_HEADING)
+    expect(heading).to_be_visible()
+    match = ROOM_HEADING.match(heading.inner_text().strip())
+    assert match
+    room = match.group(1)
+    group = page.locator("form[data-notes]").get_attribute("data-notes")
+    assert group
+    return Rooms(console, page, seeded.people[0].name, room, "2" if room == "1" else "1", group)
+
+
+def type_and_hold(rooms: Rooms, text: str) -> None:
+    """Type `text` into the room's notes; its save is held back on its way to the server."""
+    page = rooms.page
+    page.evaluate(HOLD_SAVES)
+    page.get_by_label(NOTES).fill(text)
+    page.wait_for_function("() => window.__held.length === 1")
+
+
+@pytest.mark.parametrize("how", ["moved", "round ended"])
+def test_notes_on_their_way_as_the_room_goes_are_saved_where_they_were_typed(
+    contexts: Contexts, server: Server, how: str
+) -> None:
+    """The facilitator moves someone to another room, or ends the round, just as their save is
+    on its way: it still goes into the room it was typed in, and the page says so."""
+    rooms = open_two_rooms(contexts, server, f"Notes as the room goes, {how}")
+    page = rooms.page
+    typed = "A thought from the first room."
+    type_and_hold(rooms, typed)
+    if how == "moved":
+        rooms.console.get_by_label("Person", exact=True).last.select_option(label=rooms.name)
+        rooms.console.get_by_label("to room").select_option(label=f"Room {rooms.other}")
+        command(rooms.console, "Move", f"Moved {rooms.name} to room {rooms.other}.")
+        expect(page.get_by_role("heading", name=ROOM_HEADING)).to_have_text(
+            f"Room {rooms.other}: you are with"
+        )
+        expect(page.get_by_label(NOTES)).to_have_value("")
+    else:
+        command(rooms.console, "End the round", "Ended the round.")
+        expect(page.get_by_label(NOTES)).to_have_count(0)
+    page.evaluate("() => window.__release()")
+    expect(connection_status(page)).to_have_text(
+        f"What you typed last in room {rooms.room}'s notes was saved there."
+    )
+    if how == "moved":  # no longer theirs to read: the console shows it
+        expect(rooms.console.get_by_role("region", name=f"Room {rooms.room}'s notes")).to_have_text(
+            typed
+        )
+    else:
+        assert rooms.notes_of(rooms.group) == typed
+    expect(page.locator(".notes-left")).to_have_count(0)
+    contexts.assert_no_errors()
+
+
+def test_notes_that_arrive_too_late_for_a_room_left_behind_are_offered_to_copy(
+    contexts: Contexts, server: Server
+) -> None:
+    rooms = open_two_rooms(contexts, server, "Notes left too late")
+    page = rooms.page
+    typed = "Words that came too late."
+    type_and_hold(rooms, typed)
+    command(rooms.console, "End the round", "Ended the round.")
+    expect(page.get_by_label(NOTES)).to_have_count(0)
+    # Longer than the server's grace after the round's end (convenor.live.notes.CLOSING_GRACE).
+    time.sleep(11)
+    page.evaluate("() => window.__release()")
+    left = page.get_by_role("group", name=re.compile("^Not saved: This round has ended"))
+    expect(left).to_be_visible()
+    expect(left.get_by_role("textbox")).to_have_value(typed)
+    assert rooms.notes_of(rooms.group) == ""
+    left.get_by_role("button", name="Dismiss").click()
+    expect(left).to_have_count(0)
     contexts.assert_no_errors()

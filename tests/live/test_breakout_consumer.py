@@ -12,10 +12,10 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from convenor.accounts.models import User
-from convenor.live import actions
+from convenor.live import actions, notes
 from convenor.live.consumers import MAX_MESSAGE_BYTES
 from convenor.live.events import current_seq
-from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
+from convenor.live.models import GroupMember, RoomGroup, RoomLeaving, RoomNotes, Round
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Session
@@ -163,9 +163,21 @@ async def test_moving_someone_changes_whose_notes_they_see(
     )
     got = await next_event(rooms.tabs[mover.pk], "notes_saved")
     assert got["notes"]["text"] == "Welcome"
+    # A save typed in the old room and sent as the move happened still goes there...
+    kept = await reply_to(
+        rooms.tabs[mover.pk],
+        {"type": "notes.save", "group": str(old_room.pk), "text": "Last words", "rev": 0},
+    )
+    assert (kept["type"], kept["rev"]) == ("notes.saved", 1)
+    # ...for a few seconds only: then the old room is no longer theirs to write in.
+    await db(
+        lambda: RoomLeaving.objects.update(
+            left_at=timezone.now() - notes.CLOSING_GRACE - timedelta(seconds=1)
+        )
+    )()
     refused = await reply_to(
         rooms.tabs[mover.pk],
-        {"type": "notes.save", "group": str(old_room.pk), "text": "Back?", "rev": 0},
+        {"type": "notes.save", "group": str(old_room.pk), "text": "Back?", "rev": 1},
     )
     assert refused["type"] == "error" and "your own room" in refused["message"]
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from convenor.live import actions, events, parts
 from convenor.live import notes as notes_module
 from convenor.live.events import current_seq, events_after
-from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
+from convenor.live.models import GroupMember, RoomGroup, RoomLeaving, RoomNotes, Round
 from convenor.live.state import snapshot
 from convenor.live.views import GroupView, PersonRow, Place
 from convenor.programmes import actions as programme_actions
@@ -772,11 +772,90 @@ def test_notes_are_taken_for_a_short_grace_after_the_closing_time(
         actions.do_save_notes(room, people[0], "Far too late", 1)
     assert current_seq(session) == seq
     assert RoomNotes.objects.get(group=room).text == "Typed at the last second"
-    # Ending the round ends the grace at once.
-    Round.objects.filter(pk=breakout.pk).update(closes_at=timezone.now())
+
+
+def test_notes_are_taken_for_a_short_grace_after_the_round_ends(
+    session: Session, breakout: Round, facilitator: Any, people: list[Participant]
+) -> None:
+    """The facilitator ends the round while someone types, without closing the rooms first:
+    the save their page sends as the round ends still goes in; one sent later does not."""
+    room = room_of(breakout, people[0])
     actions.do_end_round(breakout, facilitator)
+    actions.do_save_notes(room, people[0], "Typed as the round ended", 0)
+    assert RoomNotes.objects.get(group=room).text == "Typed as the round ended"
+    grace = notes_module.CLOSING_GRACE
+    Round.objects.filter(pk=breakout.pk).update(
+        ended_at=timezone.now() - grace - timedelta(seconds=1)
+    )
+    seq = current_seq(session)
     with pytest.raises(ValidationError, match="round has ended"):
         actions.do_save_notes(room, people[0], "After the end", 1)
+    assert current_seq(session) == seq
+    assert RoomNotes.objects.get(group=room).text == "Typed as the round ended"
+
+
+def test_someone_moved_or_taken_out_keeps_the_save_sent_as_it_happened(
+    session: Session, breakout: Round, facilitator: Any, people: list[Participant]
+) -> None:
+    """A save reaches the server a moment after the facilitator moved its writer to another
+    room (or took them out): it goes into the room it was typed in, for CLOSING_GRACE only,
+    and only for the people who were in that room."""
+    # The room of four: it keeps two people when two leave.
+    room = max(breakout.groups.all(), key=lambda group: group.memberships.count())
+    mover, taken = members(room)[:2]
+    other = next(g for g in breakout.groups.all() if g != room)
+    stranger = next(p for p in people if room_of(breakout, p) != room)
+    actions.do_move(breakout, mover, other.number, facilitator)
+    assert room_of(breakout, mover) == other
+    actions.do_save_notes(room, mover, "Typed just before the move", 0)
+    assert RoomNotes.objects.get(group=room).text == "Typed just before the move"
+    # Over HTTP too (a page whose socket is down).
+    written = {"group": str(room.pk), "text": "Typed just before the move, and more", "rev": "1"}
+    response = client_for(mover).post(
+        url("notes", session), written, headers={"accept": "application/json"}
+    )
+    assert (response.status_code, response.json()["rev"]) == (200, 2)
+    # Nobody else gains anything: someone who was never in the room is refused as before.
+    seq = current_seq(session)
+    with pytest.raises(ValidationError, match="own room's notes"):
+        actions.do_save_notes(room, stranger, "Not mine to write", 2)
+    assert client_for(stranger).post(url("notes", session), written).status_code == 403
+    # Taken out: the same.
+    actions.do_remove_participant(breakout, taken, facilitator)
+    actions.do_save_notes(room, taken, "Typed just before the move, and more. Last words.", 2)
+    assert RoomNotes.objects.get(group=room).rev == 3
+    # Once the grace has passed, the room is theirs no more.
+    grace = notes_module.CLOSING_GRACE
+    RoomLeaving.objects.update(left_at=timezone.now() - grace - timedelta(seconds=1))
+    seq = current_seq(session)
+    for person in (mover, taken):
+        with pytest.raises(ValidationError, match="own room's notes"):
+            actions.do_save_notes(room, person, "Too late", 3)
+    assert client_for(mover).post(url("notes", session), written).status_code == 403
+    assert current_seq(session) == seq
+    assert RoomNotes.objects.get(group=room).rev == 3
+
+
+def test_only_people_who_leave_a_breakout_room_are_recorded_as_leaving(
+    session: Session, breakout: Round, facilitator: Any, people: list[Participant]
+) -> None:
+    room = room_of(breakout, people[0])
+    other = next(g for g in breakout.groups.all() if g != room)
+    before = set(members(other))
+    actions.do_move(breakout, people[0], other.number, facilitator)
+    # The room they joined changed too; nobody left it.
+    assert set(RoomLeaving.objects.values_list("group_id", "participant_id")) == {
+        (room.pk, people[0].pk)
+    }
+    assert before < set(members(other))
+    actions.do_end_round(breakout, facilitator)
+    coffee = actions.do_start_round(session, facilitator, kind="coffee", size=2, seed=1)
+    a, b = (
+        members(next(iter(coffee.groups.all())))[0],
+        members(list(coffee.groups.all())[-1])[0],
+    )
+    actions.do_swap(coffee, a, b, facilitator)
+    assert RoomLeaving.objects.count() == 1, "coffee groups have no notes to keep"
 
 
 @pytest.mark.parametrize("seconds", ["0", "9", "601", "-5"])

@@ -350,11 +350,23 @@
     } else if (message.type === "notes.saved") {
       // With `text` when the server merged this save with others': the page shows that (the
       // room's event for this save is not sent to the tab that made it).
-      notesSaved(message.group, message.rev, message.text);
+      forNotes(message.group, function () { notesSaved(message.group, message.rev, message.text); });
     } else if (message.type === "notes.conflict") {
-      notesConflict(message.group, message.rev, message.text, message.message);
+      forNotes(message.group, function () {
+        notesConflict(message.group, message.rev, message.text, message.message);
+      });
     } else if (message.type === "error" && message.ref === "notes") {
-      notesFailed(message.message);
+      // A socket answers in the order it was sent to: a save still on its way from a room
+      // left behind was sent before any of the room shown now.
+      var first = Object.keys(leftBehind).filter(function (g) { return leftBehind[g].plainRef; })[0];
+      if (first) {
+        leftBehind[first].plainRef = false;
+        forNotes(first, function () { notesFailed(message.message); });
+      } else { notesFailed(message.message); }
+    } else if (message.type === "error" && typeof message.ref === "string" &&
+               message.ref.indexOf("notes-left-") === 0) {
+      var group = message.ref.slice("notes-left-".length);
+      forNotes(group, function () { notesFailed(message.message); });
     } else if (typeof message.ref === "string" && message.ref.indexOf("act-") === 0) {
       activityAnswer(message);
     } else if (message.type === "ok") {
@@ -376,6 +388,10 @@
       // without waiting for another key: a save whose answer was lost goes again as it was
       // (same sid, so it is not applied twice); one still on its way is waited for.
       if (notes && (notes.unanswered || notes.area.value !== notes.saved)) { saveNotes(); }
+      Object.keys(leftBehind).forEach(function (group) {
+        var left = leftBehind[group];
+        if (!left.sending) { forNotes(group, saveNotes); }
+      });
       pingTimer = window.setInterval(function () {
         if (socket.readyState === WebSocket.OPEN) { socket.send('{"type":"ping"}'); }
       }, 25000);
@@ -511,6 +527,10 @@
   function bindNotes() {
     var previous = notes;
     var form = root.querySelector("form[data-notes]");
+    if (previous && previous.form !== form &&
+        (!form || form.getAttribute("data-notes") !== previous.group)) {
+      leaveBehind(previous);
+    }
     if (!form) { notes = null; return; }
     if (previous && previous.form === form) { return; } // Another region was re-rendered.
     var area = form.querySelector("textarea");
@@ -556,6 +576,7 @@
   function writable() { return notes && (!notes.readOnly || notes.final); }
   function scheduleNotes() {
     if (!writable()) { return; }
+    if (notes.left) { saveNotes(); return; } // no more typing there: at once
     notesStatus("Unsaved changes…");
     var now = Date.now();
     if (notes.firstChange === null) { notes.firstChange = now; }
@@ -574,7 +595,12 @@
     if (!writable()) { return; }
     window.clearTimeout(notes.timer);
     notes.firstChange = null;
-    if (notes.sending) { notes.timer = window.setTimeout(saveNotes, NOTES_DELAY); return; }
+    if (notes.sending) {
+      // Left-behind notes go on when the answer comes (see notesSaved); the timer would
+      // call this for the room now shown.
+      if (!notes.left) { notes.timer = window.setTimeout(saveNotes, NOTES_DELAY); }
+      return;
+    }
     // A save whose answer was lost goes again as it was; what was typed since follows it.
     var text = notes.unanswered ? notes.sendingText : notes.area.value;
     if (text === notes.saved) { notesDone(); return; }
@@ -583,7 +609,9 @@
     notes.sending = true;
     notes.sendingText = text;
     if (socket && socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify({ type: "notes.save", group: notes.group, text: text, rev: notes.rev, sid: notes.sid, ref: "notes" }));
+      var ref = notes.left ? "notes-left-" + notes.group : "notes";
+      notes.plainRef = false;
+      socket.send(JSON.stringify({ type: "notes.save", group: notes.group, text: text, rev: notes.rev, sid: notes.sid, ref: ref }));
       return;
     }
     var group = notes.group;
@@ -592,15 +620,19 @@
       headers: { "Accept": "application/json", "X-Requested-With": "fetch" }
     }).then(function (response) {
       return response.json().then(function (body) {
-        if (response.status === 200) { notesSaved(group, body.rev, body.text); }
-        else if (response.status === 409) { notesConflict(group, body.rev, body.text, body.error); }
-        else { notesFailed(body.error || "the server said no."); }
+        forNotes(group, function () {
+          if (response.status === 200) { notesSaved(group, body.rev, body.text); }
+          else if (response.status === 409) { notesConflict(group, body.rev, body.text, body.error); }
+          else { notesFailed(body.error || "the server said no."); }
+        });
       });
     }).catch(function () {
       // The save may or may not have reached the server: it goes again as it was (same sid)
       // when the connection is back (see the socket's open handler).
-      if (notes && notes.group === group && notes.sending) { notes.unanswered = true; }
-      notesFailed("no connection; it will be saved when the connection is back.", true);
+      forNotes(group, function () {
+        if (notes && notes.group === group && notes.sending) { notes.unanswered = true; }
+        notesFailed("no connection; it will be saved when the connection is back.", true);
+      });
     });
   }
   // Everything typed here is saved.
@@ -678,8 +710,10 @@
   function notesSaved(group, rev, text) {
     if (!notes || notes.group !== group) { return; }
     notes.sending = false;
+    notes.plainRef = false;
     notes.sid = null;
     if (rev < notes.rev) { return; }
+    if (text === notes.sendingText) { text = undefined; } // nothing merged into it
     if (typeof text === "string") {
       mergeIn(text, rev, notes.sendingText);
       notesStatus("Saved, together with changes from your room.");
@@ -693,6 +727,72 @@
     if (later && later.rev > notes.rev) { mergeIn(later.text, later.rev, notes.saved); }
     if (notes.area.value !== notes.saved) { scheduleNotes(); }
     else if (typeof text !== "string" || notes.final) { notesDone(); }
+  }
+
+  // --- Notes left behind: the facilitator moved this person to another room, took them out
+  // or ended the round while they were typing (or while a save was on its way). What they
+  // typed is still saved to the room it was typed in (the server takes it for a few seconds
+  // after: convenor.live.notes.CLOSING_GRACE), and they are told; if it cannot be, it is
+  // shown for them to copy. Each such room's notes are kept here by group until then.
+  var leftBehind = {};
+  function leaveBehind(previous) {
+    window.clearTimeout(previous.timer);
+    if (previous.readOnly && !previous.final) { return; }
+    if (!previous.sending && !previous.unanswered && previous.area.value === previous.saved) { return; }
+    var room = previous.form.getAttribute("data-room");
+    previous.left = true;
+    previous.plainRef = previous.sending && !previous.unanswered; // its answer's ref is "notes"
+    previous.where = room ? "room " + room + "'s notes" : "your last room's notes";
+    leftBehind[previous.group] = previous;
+    if (!previous.sending) { forNotes(previous.group, saveNotes); }
+  }
+  // Run `then` with `notes` standing for the group's notes: the room's shown now, else one left
+  // behind (then told, or offered for copying, once its fate is known).
+  function forNotes(group, then) {
+    var left = leftBehind[group];
+    if (!left || (notes && notes.group === group)) { then(); return; }
+    var shown = notes;
+    notes = left;
+    try { then(); } finally { notes = shown; }
+    if (left.failed) {
+      delete leftBehind[group];
+      offerCopy(left);
+    } else if (!left.sending && !left.unanswered && left.area.value === left.saved) {
+      delete leftBehind[group];
+      var said = "What you typed last in " + left.where + " was saved there.";
+      setStatus(said);
+      announce(said);
+    }
+  }
+  function offerCopy(left) {
+    var box = document.createElement("div");
+    box.className = "notes-left";
+    box.setAttribute("role", "group");
+    var id = "notes-left-" + left.group;
+    var intro = document.createElement("p");
+    intro.id = id + "-said";
+    intro.textContent = "Not saved: " + left.failed + " What you typed last in " + left.where +
+      " is below: copy it if you want to keep it.";
+    var copy = document.createElement("textarea");
+    copy.readOnly = true;
+    copy.rows = 4;
+    copy.value = left.area.value;
+    copy.setAttribute("aria-labelledby", intro.id);
+    var done = document.createElement("button");
+    done.type = "button";
+    done.className = "secondary";
+    done.textContent = "Dismiss";
+    done.addEventListener("click", function () { box.remove(); });
+    box.setAttribute("aria-labelledby", intro.id);
+    box.appendChild(intro);
+    box.appendChild(copy);
+    box.appendChild(done);
+    var previousBox = document.getElementById(id);
+    if (previousBox) { previousBox.remove(); }
+    box.id = id;
+    if (statusEl && statusEl.parentNode) { statusEl.parentNode.insertBefore(box, statusEl.nextSibling); }
+    else { root.insertBefore(box, root.firstChild); }
+    announce(intro.textContent);
   }
   function showNotes(text, rev) {
     var area = notes.area;
@@ -716,6 +816,7 @@
   function notesConflict(group, rev, text, message) {
     if (!notes || notes.group !== group) { return; }
     notes.sending = false;
+    notes.plainRef = false;
     notes.sid = null;
     if (text === notes.sendingText) {
       // Our own save, sent again after its answer was lost with the connection.
@@ -723,6 +824,7 @@
       return;
     }
     var merged = appendMerge(notes.saved, notes.area.value, text);
+    if (notes.left && merged === null) { notes.failed = message; return; }
     if (notes.final && merged === null) {
       // The rooms have closed: the typed text stays shown, to be copied.
       notes.final = false;
@@ -744,6 +846,7 @@
   function notesFailed(message, retry) {
     if (!notes) { return; }
     notes.sending = false;
+    if (notes.left && !retry) { notes.failed = message; return; }
     if (notes.final && !retry) {
       notes.final = false;
       notesStatus("Not saved: " + message + " " + COPY_IT);
