@@ -199,6 +199,10 @@ async def _dispatch(layer: Any, channel: str) -> None:
                     continue  # gone; its next hello catches up from the log
                 try:
                     await consumer.live_event({**notice, "text": texts[index]})
+                except OSError:
+                    # The tab closed as the event went out (uvicorn's ClientDisconnected):
+                    # nothing is wrong, and its consumer is on its way out.
+                    logger.debug("A tab closed before a live event reached it: %s", name)
                 except Exception:
                     logger.exception("Could not hand a live event to %s", name)
 

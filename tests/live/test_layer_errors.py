@@ -2,6 +2,7 @@
 consumer nor drops its socket: the tab keeps working and catches up from the log."""
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from channels.layers import InMemoryChannelLayer, channel_layers
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from convenor.accounts.models import User
-from convenor.live import actions
+from convenor.live import actions, consumers
 from convenor.programmes.models import Participant
 from convenor.workshops.models import Session
 
@@ -73,3 +74,60 @@ async def test_a_failure_while_handling_a_notification_does_not_end_the_consumer
     reply = await socket.receive_json_from(timeout=5)
     assert reply["type"] == "event"
     assert reply["event"]["kind"] == "segment_started"
+
+
+class _Tab:
+    def __init__(self, fails: BaseException | None = None) -> None:
+        self.fails = fails
+        self.got: list[dict[str, Any]] = []
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        if self.fails is not None:
+            raise self.fails
+        self.got.append(message)
+
+
+class _OneBatch:
+    """A layer that hands one per-process batch, then waits for ever."""
+
+    def __init__(self, batch: dict[str, Any]) -> None:
+        self.batch: dict[str, Any] | None = batch
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        if self.batch is None:
+            await asyncio.Event().wait()
+        batch, self.batch = self.batch, None
+        assert batch is not None
+        return batch
+
+
+@pytest.mark.django_db(transaction=False)
+async def test_a_tab_closing_as_an_event_goes_out_is_not_logged_as_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """uvicorn raises ClientDisconnected (an OSError) when a tab's socket closed as an event
+    was sent to it: the others in the batch still get theirs, and the log shows no traceback
+    (a failure of another kind still does)."""
+    gone, broken, here = _Tab(OSError("client disconnected")), _Tab(ValueError("bug")), _Tab()
+    names = {"p!gone": gone, "p!broken": broken, "p!here": here}
+    batch = {
+        "texts": ["<p>hello</p>"],
+        "items": [[{"type": "live.event", "seq": 1}, {name: 0 for name in names}]],
+    }
+    for name, tab in names.items():
+        consumers._local[name] = tab  # type: ignore[assignment]
+    try:
+        with caplog.at_level(logging.DEBUG, logger="convenor.live.consumers"):
+            task = asyncio.create_task(consumers._dispatch(_OneBatch(batch), "p!"))
+            for _ in range(50):
+                if here.got:
+                    break
+                await asyncio.sleep(0.01)
+            task.cancel()
+    finally:
+        for name in names:
+            consumers._local.pop(name, None)
+    assert here.got == [{"type": "live.event", "seq": 1, "text": "<p>hello</p>"}]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in errors] == ["Could not hand a live event to p!broken"]
+    assert any("p!gone" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
