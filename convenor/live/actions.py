@@ -218,10 +218,14 @@ def do_skip_segment(
 def do_runsheet_edited(session: Session) -> None:
     """Tell live clients that segments were added, changed, moved or deleted.
 
-    For the run-sheet editing actions to call inside their own transaction, after the change.
+    For the run-sheet editing actions to call inside their own transaction, after the change
+    (convenor.workshops.actions: a segment added, changed, moved or deleted, a run-sheet
+    built from a template or copied, the session's start or time zone changed).
     """
     with transaction.atomic():
         lock_state(session)
+        # The caller's copy may predate the change (a new start, a new time zone).
+        session = Session.objects.select_related("programme").get(pk=session.pk)
         emit(
             session,
             "runsheet_edited",

@@ -35,9 +35,15 @@ class Field:
     # What the facilitator's form calls it, for messages ("the number of minutes to extend
     # by"); without one, messages name the field as the message does ("“text”").
     label: str = ""
+    # The label names several things ("the prompts"): messages say "are", not "is".
+    plural: bool = False
 
     def what(self) -> str:
         return self.label or f"“{self.name}”"
+
+    def is_(self) -> str:
+        """The verb that agrees with `what()`: "The prompts are too long"."""
+        return "are" if self.plural and self.label else "is"
 
 
 def _person(name: str, label: str = "the person") -> Field:
@@ -55,10 +61,10 @@ COMMANDS: dict[str, tuple[Field, ...]] = {
         Field("kind", "str", max_length=20, label="the kind of round"),
         Field("size", "int", label="the number of people per group"),
         Field("minutes", "int", label="the round's length in minutes"),
-        Field("prompts", "str", label="the prompts"),
+        Field("prompts", "str", label="the prompts", plural=True),
         Field("rooms", "int", label="the number of rooms"),
         # One prompt per room, separated by a line holding only "---".
-        Field("room_prompts", "str", max_length=20000, label="the prompts per room"),
+        Field("room_prompts", "str", max_length=20000, label="the prompts per room", plural=True),
     ),
     "swap": (_person("a", "the first person to swap"), _person("b", "the second person")),
     "remove": (_person("participant"),),
@@ -101,12 +107,14 @@ def _convert(field: Field, value: Any, from_form: bool) -> Any:
     if not isinstance(value, str):
         raise CommandError(f"{what} must be text.")
     if len(value) > field.max_length:
-        raise CommandError(f"{what} is too long (at most {field.max_length:,} characters).")
+        raise CommandError(
+            f"{what} {field.is_()} too long (at most {field.max_length:,} characters)."
+        )
     if field.kind == "uuid":
         try:
             return uuid.UUID(value)
         except ValueError:
-            raise CommandError(f"{what} is not a valid id.") from None
+            raise CommandError(f"{what} {field.is_()} not a valid id.") from None
     return value
 
 
@@ -132,7 +140,7 @@ def parse_fields(
         if value is None or (from_form and value == ""):
             if field.required and field.label:
                 what = capfirst(field.label)
-                raise CommandError(f"{what} is required: fill it in and try again.")
+                raise CommandError(f"{what} {field.is_()} required: fill it in and try again.")
             if field.required:
                 raise CommandError(f"“{field.name}” is required for {name}.")
             continue

@@ -31,6 +31,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+def _stored_start(session: Session) -> datetime:
+    stored = Session.objects.filter(pk=session.pk).values_list("starts_at", flat=True).first()
+    return stored if stored is not None else session.starts_at
+
+
 def runsheet_state(session: Session, now: datetime | None = None) -> dict[str, Any]:
     """Each segment with its status and actual or planned times.
 
@@ -58,7 +63,9 @@ def runsheet_state(session: Session, now: datetime | None = None) -> dict[str, A
         cursor = planned_end(running)
     else:
         ends = [run.ended_at for run in runs.values() if run.ended_at is not None]
-        cursor = max(ends) if ends else session.starts_at
+        # Nothing has run: planned from the start as stored now, not as in the caller's copy
+        # (a connection's, as old as the connection; the start may have been changed since).
+        cursor = max(ends) if ends else _stored_start(session)
     if now is not None:
         cursor = max(cursor, now)
 

@@ -90,15 +90,50 @@ def place_of(session: Session, number: int, token: str) -> Place:
     return Place(video_url=video, table=table, ask_facilitator=online and not video)
 
 
+def _minutes(count: int) -> str:
+    return "less than a minute" if count == 0 else f"{count} min"
+
+
+def run_outcome(item: dict[str, Any]) -> str:
+    """What the run-sheet says of a segment that has finished (`item` from `sheet_of`): how
+    long it ran, against the time it was given (its planned length and any extension, as the
+    "N min over" shown while it ran), and whether it was skipped while running or before.
+
+    "done after 5 min (10 min early)", "skipped after running 3 min (2 min over)",
+    "done after 20 min (on time, counting its 5 min extension)", "skipped, not run".
+    """
+    started, ended = item["starts_at"], item["ends_at"]
+    skipped = item["status"] == "skipped"
+    if started is None or ended is None:
+        return "skipped, not run" if skipped else item["status"]
+    # Whole minutes, to the nearest: elapsed time, so midnight and time zones do not matter.
+    ran = int((ended - started).total_seconds() + 30) // 60
+    extension = item["extension_minutes"]
+    off = ran - (item["duration_minutes"] + extension)
+    if off > 0:
+        against = f"{off} min over"
+    elif off < 0:
+        against = f"{-off} min early"
+    else:
+        against = "on time"
+    if extension:
+        against += f", counting its {extension} min extension"
+    what = "skipped after running" if skipped else "done after"
+    return f"{what} {_minutes(ran)} ({against})"
+
+
 def sheet_of(session: Session, now: datetime | None = None) -> dict[str, Any]:
     """The run-sheet state with datetimes (for the templates) and the current and next items,
     as of `now` (default: the present): what is pending is planned from no earlier than `now`,
-    and a segment running past its planned end says so (`overrun`, `over_minutes`)."""
+    and a segment running past its planned end says so (`overrun`, `over_minutes`). A finished
+    segment says how it ran (`outcome`, see `run_outcome`)."""
     now = now if now is not None else timezone.now()
     state = runsheet_state(session, now=now)
     for item in state["segments"]:
         for key in ("starts_at", "ends_at"):
             item[key] = datetime.fromisoformat(item[key]) if item[key] else None
+        if item["status"] in ("done", "skipped"):
+            item["outcome"] = run_outcome(item)
     by_id = {item["id"]: item for item in state["segments"]}
     current = state["current_item"] = by_id.get(state["current"] or "")
     state["next_item"] = by_id.get(state["next"] or "")

@@ -3,7 +3,12 @@
 As in convenor.programmes.actions: each function validates (raising ValidationError keyed by
 form field where there is one, and writing nothing), then writes inside a transaction.
 Authorisation is the caller's job (convenor.programmes.access). Run-sheet changes lock the
-session row first, so two facilitators editing at once cannot interleave positions.
+session first (its live state, then its row: `_lock`), so two facilitators editing at once
+cannot interleave positions.
+
+A change that live pages show (the segments, the session's start or time zone) writes the
+`runsheet_edited` event in the same transaction (convenor.live.actions.do_runsheet_edited), so
+open consoles and participants' pages show it at once.
 """
 
 from datetime import UTC, date, datetime, time
@@ -15,6 +20,8 @@ from django.db import transaction
 from django.db.models import Max
 
 from convenor.accounts.models import User
+from convenor.live.actions import do_runsheet_edited
+from convenor.live.events import lock_state
 from convenor.programmes.invites import hash_token, new_token
 from convenor.programmes.models import Programme
 from convenor.workshops.models import CalendarFeed, Segment, Session, validate_time_zone
@@ -137,10 +144,13 @@ def update_session(session: Session, actor: User, **changes: Any) -> Session:
     """Change a session; the caller's instance is left as it was on error."""
     _check_fields(changes, SESSION_FIELDS)
     with transaction.atomic():
-        fresh = Session.objects.select_for_update().select_related("programme").get(pk=session.pk)
-        _ensure_open(fresh.programme)
+        fresh = _lock(session)
+        shown = (fresh.starts_at, fresh.time_zone)
         _apply_session_fields(fresh, changes)
         fresh.save()
+        # Live pages plan what is pending from the start and show times in the session's zone.
+        if (fresh.starts_at, fresh.time_zone) != shown:
+            do_runsheet_edited(fresh)
     return fresh
 
 
@@ -154,6 +164,11 @@ def delete_session(session: Session, actor: User) -> None:
 
 
 def _lock(session: Session) -> Session:
+    """The session, locked for the rest of the transaction: its live state first (as the live
+    actions do, which lock nothing else before writing), then its row, so that an edit and a
+    live action (which may write rows referring to the session or its segments) cannot wait
+    on each other."""
+    lock_state(session)
     fresh = Session.objects.select_for_update().select_related("programme").get(pk=session.pk)
     _ensure_open(fresh.programme)
     return fresh
@@ -176,6 +191,7 @@ def add_segment(session: Session, actor: User, **fields: Any) -> Segment:
         )
         segment.full_clean()
         segment.save()
+        do_runsheet_edited(locked)
     return segment
 
 
@@ -191,6 +207,7 @@ def update_segment(segment: Segment, actor: User, **changes: Any) -> Segment:
             setattr(fresh, key, value)
         fresh.full_clean()
         fresh.save()
+        do_runsheet_edited(locked)
     return fresh
 
 
@@ -198,8 +215,10 @@ def delete_segment(segment: Segment, actor: User) -> None:
     """Remove a segment; those after it move up."""
     with transaction.atomic():
         locked = _lock(segment.session)
-        Segment.objects.filter(pk=segment.pk, session=locked).delete()
+        deleted, _ = Segment.objects.filter(pk=segment.pk, session=locked).delete()
         _renumber(locked)
+        if deleted:
+            do_runsheet_edited(locked)
 
 
 def move_segment(segment: Segment, actor: User, direction: Literal["up", "down"]) -> Segment:
@@ -221,6 +240,7 @@ def move_segment(segment: Segment, actor: User, direction: Literal["up", "down"]
         Segment.objects.filter(pk=moved.pk).update(position=other)
         Segment.objects.filter(pk=neighbour.pk).update(position=index)
         moved.position = other
+        do_runsheet_edited(locked)
     return moved
 
 
@@ -239,7 +259,9 @@ def _replace_runsheet(session: Session, segments: list[Segment], replace: bool) 
     for position, segment in enumerate(segments):
         segment.session = session
         segment.position = position
-    return Segment.objects.bulk_create(segments)
+    made = Segment.objects.bulk_create(segments)
+    do_runsheet_edited(session)
+    return made
 
 
 def apply_template(
