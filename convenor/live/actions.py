@@ -140,6 +140,9 @@ def do_start_segment(
                 raise ValidationError("Every segment has already been run or skipped.")
         elif segment.session_id != session.pk:
             raise ValidationError("This segment belongs to another session.")
+        elif running is not None and running.segment_id == segment.pk:
+            # A second click, or a co-facilitator's at the same moment: nothing more happens.
+            raise ValidationError(f"“{segment.title}” is already running; nothing was changed.")
         elif SegmentRun.objects.filter(segment=segment).exists():
             raise ValidationError(f"“{segment.title}” has already been run or skipped.")
         now = timezone.now()
@@ -151,16 +154,44 @@ def do_start_segment(
     return run
 
 
-def do_extend_segment(session: Session, actor: User | None, minutes: int) -> SegmentRun:
-    """Give the running segment more time; what follows moves later by as much."""
+def _still_running(running: SegmentRun | None, segment: Segment | None, doing: str) -> SegmentRun:
+    """The running segment's run, when it is `segment` (the one the facilitator's page showed
+    running, if it said): else nothing is done, so that a second click, or two facilitators
+    clicking at once, does not act twice or on the segment that came next."""
+    if running is None:
+        raise ValidationError(f"No segment is running, so there is nothing to {doing}.")
+    if segment is not None and running.segment_id != segment.pk:
+        raise ValidationError(
+            f"“{segment.title}” is not running any more (“{running.segment.title}” is); "
+            "nothing was changed."
+        )
+    return running
+
+
+def do_extend_segment(
+    session: Session,
+    actor: User | None,
+    minutes: int,
+    segment: Segment | None = None,
+    extended: int | None = None,
+) -> SegmentRun:
+    """Give the running segment more time; what follows moves later by as much.
+
+    `segment` and `extended`: the segment the facilitator's page showed running and the
+    minutes it showed it extended by already; when either has changed since (a double click,
+    or another facilitator extended it meanwhile) nothing is done."""
     _ensure_open(session)
     if not 1 <= minutes <= 60:
         raise ValidationError("Extend by 1 to 60 minutes at a time.")
     with transaction.atomic():
         lock_state(session)
-        running = _running(session)
-        if running is None:
-            raise ValidationError("No segment is running, so there is nothing to extend.")
+        running = _still_running(_running(session), segment, "extend")
+        if extended is not None and running.extension_minutes != extended:
+            raise ValidationError(
+                f"“{running.segment.title}” has just been extended (by "
+                f"{running.extension_minutes} min in all); nothing more was added. "
+                "Extend it again if it needs more."
+            )
         if running.extension_minutes + minutes > MAX_EXTENSION_MINUTES:
             raise ValidationError(
                 f"A segment can be extended by at most {MAX_EXTENSION_MINUTES} minutes in all."
@@ -171,14 +202,15 @@ def do_extend_segment(session: Session, actor: User | None, minutes: int) -> Seg
     return running
 
 
-def do_end_segment(session: Session, actor: User | None) -> SegmentRun:
-    """End the running segment now (early or late: what follows is re-timed from now)."""
+def do_end_segment(
+    session: Session, actor: User | None, segment: Segment | None = None
+) -> SegmentRun:
+    """End the running segment now (early or late: what follows is re-timed from now);
+    `segment`: the one the facilitator's page showed running (see _still_running)."""
     _ensure_open(session)
     with transaction.atomic():
         lock_state(session)
-        running = _running(session)
-        if running is None:
-            raise ValidationError("No segment is running.")
+        running = _still_running(_running(session), segment, "end")
         running.ended_at = timezone.now()
         running.save(update_fields=["ended_at"])
         _emit_runsheet(session, "segment_ended", running.segment)

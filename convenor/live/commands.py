@@ -52,11 +52,15 @@ def _person(name: str, label: str = "the person") -> Field:
 
 COMMANDS: dict[str, tuple[Field, ...]] = {
     "start_segment": (Field("segment", "uuid", label="the segment"),),
+    # `segment` (and `extended`): what the console showed, so that a second click or another
+    # facilitator's at the same moment does not act twice (see actions._still_running).
     "extend_segment": (
         Field("minutes", "int", required=True, label="the number of minutes to extend by"),
+        Field("segment", "uuid", label="the segment"),
+        Field("extended", "int", label="the minutes it was extended by already"),
     ),
     "skip_segment": (Field("segment", "uuid", label="the segment"),),
-    "end_segment": (),
+    "end_segment": (Field("segment", "uuid", label="the segment"),),
     "start_round": (
         Field("kind", "str", max_length=20, label="the kind of round"),
         Field("size", "int", label="the number of people per group"),
@@ -186,13 +190,19 @@ def _execute(session: Session, actor: User, name: str, values: dict[str, Any]) -
         run = actions.do_start_segment(session, actor, _segment(session, values.get("segment")))
         return f"Started “{run.segment.title}”."
     if name == "extend_segment":
-        run = actions.do_extend_segment(session, actor, values["minutes"])
+        run = actions.do_extend_segment(
+            session,
+            actor,
+            values["minutes"],
+            _segment(session, values.get("segment")),
+            values.get("extended"),
+        )
         return f"Extended “{run.segment.title}” by {values['minutes']} min."
     if name == "skip_segment":
         run = actions.do_skip_segment(session, actor, _segment(session, values.get("segment")))
         return f"Skipped “{run.segment.title}”."
     if name == "end_segment":
-        run = actions.do_end_segment(session, actor)
+        run = actions.do_end_segment(session, actor, _segment(session, values.get("segment")))
         return f"Ended “{run.segment.title}”."
     if name == "start_round":
         kind = values.get("kind", Round.Kind.COFFEE)

@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from convenor.live import actions
 from convenor.live.events import MAX_REPLAY, current_seq, events_after
-from convenor.live.models import GroupMember, LiveEvent, LivePresence, RoomGroup, Round
+from convenor.live.models import (
+    GroupMember,
+    LiveEvent,
+    LivePresence,
+    RoomGroup,
+    Round,
+    SegmentRun,
+)
 from convenor.live.state import snapshot
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
@@ -183,7 +190,7 @@ def test_run_sheet_actions_refuse_what_makes_no_sense(
     for minutes in (0, 61):
         with pytest.raises(ValidationError, match="1 to 60"):
             actions.do_extend_segment(session, facilitator, minutes)
-    with pytest.raises(ValidationError, match="already been run"):
+    with pytest.raises(ValidationError, match="already running; nothing was changed"):
         actions.do_start_segment(session, facilitator, segments[0])
     other = Session.objects.create(
         programme=programme, title="Other", starts_at=timezone.now(), duration_minutes=60
@@ -194,6 +201,48 @@ def test_run_sheet_actions_refuse_what_makes_no_sense(
     with pytest.raises(ValidationError, match="another session"):
         actions.do_start_segment(session, facilitator, stranger)
     assert current_seq(session) == 1
+
+
+def test_a_repeated_run_sheet_command_acts_once(
+    session: Session, segments: list[Segment], facilitator: Any
+) -> None:
+    """The console says which segment a button acts on (and how far it was extended): a
+    second click, or a co-facilitator's at the same moment, is refused and changes nothing,
+    instead of starting, skipping or ending the segment after it, or extending twice."""
+    first, second, third = segments[:3]
+    actions.do_start_segment(session, facilitator, first)
+    seq = current_seq(session)
+    with pytest.raises(ValidationError, match=f"“{first.title}” is already running"):
+        actions.do_start_segment(session, facilitator, first)
+    actions.do_extend_segment(session, facilitator, 5, first, extended=0)
+    with pytest.raises(ValidationError, match="has just been extended .by 5 min in all."):
+        actions.do_extend_segment(session, facilitator, 5, first, extended=0)
+    assert SegmentRun.objects.get(segment=first).extension_minutes == 5
+    actions.do_extend_segment(session, facilitator, 5, first, extended=5)
+    assert SegmentRun.objects.get(segment=first).extension_minutes == 10
+    actions.do_skip_segment(session, facilitator, first)
+    seq = current_seq(session)
+    with pytest.raises(ValidationError, match="already been run or skipped"):
+        actions.do_skip_segment(session, facilitator, first)
+    for act in (
+        lambda: actions.do_end_segment(session, facilitator, first),
+        lambda: actions.do_extend_segment(session, facilitator, 5, first, extended=10),
+    ):
+        with pytest.raises(ValidationError, match="nothing to"):
+            act()
+    assert current_seq(session) == seq
+    actions.do_start_segment(session, facilitator, second)
+    seq = current_seq(session)
+    for act in (
+        lambda: actions.do_end_segment(session, facilitator, third),
+        lambda: actions.do_extend_segment(session, facilitator, 5, first, extended=0),
+    ):
+        with pytest.raises(ValidationError, match="is not running any more"):
+            act()
+    assert current_seq(session) == seq
+    assert snapshot(session)["runsheet"]["current"] == str(second.pk)
+    actions.do_end_segment(session, facilitator, second)
+    assert snapshot(session)["runsheet"]["current"] is None
 
 
 # --- Rounds ---------------------------------------------------------------------------------

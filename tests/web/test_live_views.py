@@ -135,7 +135,7 @@ def test_console_shows_every_group_and_who_is_here(
     assert "2</strong> participants connected" in page
     assert "Run-sheet as run" in page
     # Skip says what it skips when nothing is running, and that it cannot be undone.
-    assert 'aria-describedby="skip-help">Skip</button>' in page
+    assert 'aria-describedby="skip-help">Skip<span data-runsheet-title="skip">' in page
     assert "when none is running, the next one; a skipped segment cannot be run later" in page
     here = facilitator_client.get(url("here_part", session)).content.decode()
     assert "Priya Participant" in here

@@ -187,6 +187,7 @@
       if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
     }
     syncClock();
+    syncRunsheetForms();
     tick();
     // For the activities' own scripts (purpose.js), which settle their state on new content.
     region.dispatchEvent(new CustomEvent("live:shown", { bubbles: true }));
@@ -369,6 +370,8 @@
       forNotes(group, function () { notesFailed(message.message); });
     } else if (typeof message.ref === "string" && message.ref.indexOf("act-") === 0) {
       activityAnswer(message);
+    } else if (typeof message.ref === "string" && message.ref.indexOf("cmd-") === 0) {
+      commandAnswer(message);
     } else if (message.type === "ok") {
       setStatus(message.message);
     } else if (message.type === "error") {
@@ -439,9 +442,44 @@
       var numeric = field.type === "number" || field.hasAttribute("data-int");
       message[field.name] = numeric && /^-?[0-9]+$/.test(field.value) ? Number(field.value) : field.value;
     });
+    // The same again while it is on its way (a double click) is not sent twice; the forms
+    // also name the segment they act on, so the server refuses a repeat that gets through.
+    var sending = JSON.stringify(message);
+    if (form.liveSending === sending) { return; }
+    form.liveSending = sending;
+    commandCount += 1;
+    message.ref = "cmd-" + commandCount;
+    commandForms[message.ref] = form;
     setStatus("Sending…");
     socket.send(JSON.stringify(message));
   });
+  var commandForms = {};
+  var commandCount = 0;
+  function commandAnswer(message) {
+    var form = commandForms[message.ref];
+    delete commandForms[message.ref];
+    if (form) { form.liveSending = null; }
+    setStatus(message.type === "ok" ? message.message : "Not done: " + message.message);
+  }
+  // The console's run-sheet buttons act on the segments the run-sheet shows (data-runsheet-now
+  // in its region): their forms say which, and Skip says what it would leave out.
+  function syncRunsheetForms() {
+    var now = root.querySelector("[data-runsheet-now]");
+    if (!isConsole || !now) { return; }
+    var current = now.getAttribute("data-current") || "";
+    var values = {
+      current: current, next: now.getAttribute("data-next") || "",
+      skip: current || now.getAttribute("data-next") || "",
+      extended: now.getAttribute("data-extended") || "0"
+    };
+    Array.prototype.forEach.call(root.querySelectorAll("input[data-runsheet]"), function (input) {
+      input.value = values[input.getAttribute("data-runsheet")] || "";
+    });
+    var title = now.getAttribute(current ? "data-current-title" : "data-next-title");
+    Array.prototype.forEach.call(root.querySelectorAll("[data-runsheet-title]"), function (el) {
+      el.textContent = title ? ": " + title : "";
+    });
+  }
 
   // --- Activity forms (posts, votes, drafts): over the socket when it is open, else they post.
   // Fields travel as text, except number inputs and fields marked data-int; empty ones are left
@@ -481,6 +519,8 @@
   function activitiesUnanswered() {
     Object.keys(activityForms).forEach(function (ref) { activityForms[ref].liveSending = null; });
     activityForms = {};
+    Object.keys(commandForms).forEach(function (ref) { commandForms[ref].liveSending = null; });
+    commandForms = {};
   }
   function activityAnswer(message) {
     var form = activityForms[message.ref];
@@ -1064,6 +1104,7 @@
 
   // Thresholds already passed when a page loads are not announced (see tick).
   syncClock();
+  syncRunsheetForms();
   tick();
   window.setInterval(tick, 1000);
   connect();
