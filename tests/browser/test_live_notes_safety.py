@@ -231,6 +231,8 @@ def test_a_countdown_shorter_than_a_threshold_does_not_announce_it(
     room.console.get_by_label("Message", exact=True).fill("Half way there.")
     command(room.console, "Send to every room", "Sent the message to every room.")
     expect(page.get_by_text("Half way there.", exact=True)).to_be_visible()
+    # Sent: the field is empty, not ready to send the same again by mistake.
+    expect(room.console.get_by_label("Message", exact=True)).to_have_value("")
     expect(clock).to_have_text(re.compile(r"^[23]:\d\d left$"))
     page.wait_for_timeout(2500)  # ticks once a second
     assert not [text for text in said(page) if "Five minutes left" in text], said(page)
@@ -533,4 +535,44 @@ def test_notes_that_arrive_too_late_for_a_room_left_behind_are_offered_to_copy(
     assert rooms.notes_of(rooms.group) == ""
     left.get_by_role("button", name="Dismiss").click()
     expect(left).to_have_count(0)
+    contexts.assert_no_errors()
+
+
+PASTE = """(area, text) => {
+  const data = new DataTransfer();
+  data.setData("text/plain", text);
+  area.dispatchEvent(
+    new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true })
+  );
+}"""
+
+
+def test_saving_is_not_read_out_but_what_needs_attention_is(
+    contexts: Contexts, server: Server
+) -> None:
+    """While people type, the notes' status goes between "Unsaved changes…" and "All changes
+    saved." every few seconds: shown, not announced (a screen reader would read it out each
+    time). A paste that does not fit the notes' limit is cut short by the browser: the page
+    says so, on screen and to a screen reader."""
+    room = open_room(contexts, server, "Quiet saves")
+    page, area = room.pages[0], room.area()
+    assert room.status().get_attribute("role") is None
+    area.press_sequentially("One line, then a pause.", delay=20)
+    expect(room.status()).to_have_text("All changes saved.")
+    area.press("End")
+    area.press_sequentially(" And another.", delay=20)
+    expect(room.status()).to_have_text("All changes saved.")
+    typed = "One line, then a pause. And another."
+    expect(area).to_have_value(typed)
+    routine = ("Unsaved changes…", "All changes saved.")
+    assert not [text for text in said(page) if text in routine], said(page)
+
+    area.evaluate(PASTE, "x" * 25_000)
+    fits = 20_000 - len(typed)
+    told = (
+        f"Only the first {fits:,} of the 25,000 characters pasted fit: the notes can be at "
+        "most 20,000 characters long."
+    )
+    expect(room.status()).to_have_text(told)
+    expect(page.locator("[data-live-announce]")).to_have_text(told)
     contexts.assert_no_errors()

@@ -351,7 +351,7 @@ def breakout_rooms(live: Live, keyboard: KeyboardDriver) -> None:
         expect(console.get_by_role("region", name=f"Room {number}'s notes")).to_have_text(
             notes[number], timeout=deadline.ms()
         )
-        status = your_group(live.pages[writer]).get_by_role("status")
+        status = your_group(live.pages[writer]).locator("[data-notes-status]")
         expect(status).to_have_text("All changes saved.", timeout=deadline.ms())
     live.check(
         live.pages[noor], "participant page (keyboard user) in a breakout room with notes written"

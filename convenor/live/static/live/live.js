@@ -459,6 +459,14 @@
     var form = commandForms[message.ref];
     delete commandForms[message.ref];
     if (form) { form.liveSending = null; }
+    if (form && message.type === "ok" && form.hasAttribute("data-clear")) {
+      // A message sent to the rooms is not left ready to send again by mistake.
+      Array.prototype.forEach.call(form.querySelectorAll("input[type=text], textarea"), function (field) {
+        field.value = "";
+        var again = field.id && document.getElementById(field.id);
+        if (again && again !== field) { again.value = ""; }
+      });
+    }
     setStatus(message.type === "ok" ? message.message : "Not done: " + message.message);
   }
   // The console's run-sheet buttons act on the segments the run-sheet shows (data-runsheet-now
@@ -550,9 +558,13 @@
   var NOTES_DELAY = 600;
   var NOTES_MAX_WAIT = 3000;
   var notes = null;
-  function notesStatus(text) {
-    // Only changes are written, so a screen reader hears a state change, not every save.
+  // The notes' status line is not a live region: while people type it goes between "Unsaved
+  // changes…" and "All changes saved." every few seconds, which a screen reader would read out
+  // each time (the notes field names it as its description, so it is heard on arriving
+  // there). What needs attention (not saved, a conflict, the rooms closing) is announced.
+  function notesStatus(text, important) {
     if (notes && notes.status && notes.status.textContent !== text) { notes.status.textContent = text; }
+    if (important && notes && !notes.left) { announce(text); }
   }
   // A redrawn notes form takes over what the one it replaces had typed, sent and been told.
   function carryOver(previous) {
@@ -591,7 +603,7 @@
       // after the closing time). If it cannot be saved, the person is told to copy it.
       notes.final = true;
       carryOver(previous);
-      notesStatus("The rooms have closed; saving your last changes…");
+      notesStatus("The rooms have closed; saving your last changes…", true);
       saveNotes();
       return;
     }
@@ -609,7 +621,7 @@
         carryOver(previous);
         scheduleNotes();
       } else {
-        notesStatus("Someone else changed the notes meanwhile; the latest version is shown and your last change was not saved.");
+        notesStatus("Someone else changed the notes meanwhile; the latest version is shown and your last change was not saved.", true);
       }
     }
   }
@@ -679,7 +691,7 @@
   function notesDone() {
     if (notes.final) {
       notes.final = false;
-      notesStatus("Read-only: the rooms have closed. Your last changes were saved.");
+      notesStatus("Read-only: the rooms have closed. Your last changes were saved.", true);
     } else if (!notes.readOnly) {
       notesStatus("All changes saved.");
     }
@@ -868,7 +880,7 @@
     if (notes.final && merged === null) {
       // The rooms have closed: the typed text stays shown, to be copied.
       notes.final = false;
-      notesStatus(message + " " + COPY_IT);
+      notesStatus(message + " " + COPY_IT, true);
       return;
     }
     showNotes(text, rev);
@@ -878,7 +890,7 @@
       notesStatus("Added your text after a change from your room; saving…");
       return;
     }
-    notesStatus(message);
+    notesStatus(message, true);
   }
   var COPY_IT = "The rooms have closed, so your last changes, still shown here, were not " +
     "saved: copy them now if you want to keep them.";
@@ -889,10 +901,10 @@
     if (notes.left && !retry) { notes.failed = message; return; }
     if (notes.final && !retry) {
       notes.final = false;
-      notesStatus("Not saved: " + message + " " + COPY_IT);
+      notesStatus("Not saved: " + message + " " + COPY_IT, true);
       return;
     }
-    notesStatus("Not saved: " + message);
+    notesStatus("Not saved: " + message, true);
   }
   function fetchNotes(group, then) {
     var url = root.getAttribute("data-notes-url") + "?group=" + encodeURIComponent(group);
@@ -941,6 +953,20 @@
   }
   root.addEventListener("input", function (e) {
     if (notes && e.target === notes.area) { scheduleNotes(); }
+  });
+  // The field takes at most its maxlength; a paste that does not fit is cut short by the
+  // browser without a word, so the person is told.
+  root.addEventListener("paste", function (e) {
+    if (!notes || e.target !== notes.area || !e.clipboardData) { return; }
+    var area = notes.area, most = area.maxLength;
+    var pasted = e.clipboardData.getData("text").replace(/\r\n/g, "\n");
+    var kept = area.value.length - (area.selectionEnd - area.selectionStart);
+    if (most > 0 && kept + pasted.length > most) {
+      var fits = Math.max(0, most - kept);
+      notesStatus("Only the first " + fits.toLocaleString("en-GB") + " of the " +
+        pasted.length.toLocaleString("en-GB") + " characters pasted fit: the notes can be at most " +
+        most.toLocaleString("en-GB") + " characters long.", true);
+    }
   });
   root.addEventListener("focusout", function (e) {
     if (notes && e.target === notes.area) { saveNotes(); }
