@@ -6,7 +6,8 @@ Protocol (JSON text frames, at most 128 KiB each: a room's notes can be 80 KB of
   after that every committed event arrives as `{"type": "event", "event": {...}}`, in order;
 - client `{"type": "ping"}` → `{"type": "pong"}`; silence for LIVE_IDLE_TIMEOUT closes (4408);
 - facilitators: `{"type": <command>, ...fields, "ref": any}` (see commands.COMMANDS) →
-  `{"type": "ok", "command": ..., "message": ..., "ref": ...}`;
+  `{"type": "ok", "command": ..., "message": ..., "ref": ...}`, and for a run-sheet command
+  `"runsheet"`: the run-sheet after it (the console's buttons name the segment they act on);
 - workshop activities: `{"type": "<activity>.<verb>", ...fields, "ref": any}` (see
   convenor.activities.registry) → `{"type": "ok", ...}` or an error, as for commands;
 - a breakout room's members: `{"type": "notes.save", "group": <room uuid>, "text": str,
@@ -68,7 +69,7 @@ from convenor.activities.registry import ActivityError, registry
 from convenor.live import actions, commands, notes
 from convenor.live.access import get_live_session_for_member
 from convenor.live.events import dispatch_channel, events_after, group_name, staff_group
-from convenor.live.state import snapshot
+from convenor.live.state import runsheet_state, snapshot
 from convenor.programmes.access import Membership
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Session
@@ -248,16 +249,24 @@ def _fresh(membership: Membership) -> Membership:
     return dataclasses.replace(membership, programme=programme)
 
 
-def _execute(session: Session, membership: Membership, name: str, content: dict[str, Any]) -> str:
+# Commands whose answer carries the run-sheet as it now is: the console's run-sheet buttons
+# name the segment they act on, and must name the new one before the next click.
+RUNSHEET_COMMANDS = frozenset({"start_segment", "extend_segment", "skip_segment", "end_segment"})
+
+
+def _execute(
+    session: Session, membership: Membership, name: str, content: dict[str, Any]
+) -> tuple[str, dict[str, Any] | None]:
     """Check the facilitator may change things (as the form's `for_write` lookup does), then
-    parse and run a command."""
+    parse and run a command; its message, and for a run-sheet command the run-sheet after it."""
     membership = _fresh(membership)
     if not membership.can_edit:
         raise commands.CommandError(notes.ARCHIVED)
     values = commands.parse(name, content)
     # The facilitator's user row may not be loaded yet, and loading it is a query: sync side.
     assert membership.facilitation is not None
-    return commands.execute(session, membership.facilitation.user, name, values)
+    message = commands.execute(session, membership.facilitation.user, name, values)
+    return message, runsheet_state(session) if name in RUNSHEET_COMMANDS else None
 
 
 def _perform(session: Session, membership: Membership, name: str, content: dict[str, Any]) -> str:
@@ -767,11 +776,13 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.error("Only the programme's facilitators can do this.", ref)
             return
         try:
-            message = await on_db(_execute)(self.session, self.membership, name, content)
+            message, runsheet = await on_db(_execute)(self.session, self.membership, name, content)
         except commands.CommandError as error:
             await self.error(str(error), ref)
             return
         reply: dict[str, Any] = {"type": "ok", "command": name, "message": message}
+        if runsheet is not None:
+            reply["runsheet"] = runsheet
         if ref is not None:
             reply["ref"] = ref
         await self.send_json(reply)

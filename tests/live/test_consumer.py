@@ -177,12 +177,24 @@ async def test_every_facilitator_command_runs_and_everyone_sees_its_event(
         while not await tab.receive_nothing(timeout=0.05):
             await tab.receive_json_from(timeout=5)  # others' arrivals
 
-    await _ok(console, {"type": "start_segment", "ref": 1})
-    await _ok(console, {"type": "extend_segment", "minutes": 5})
+    started = await _ok(console, {"type": "start_segment", "ref": 1})
+    # A run-sheet command's answer says what runs now, and what comes next: the console's
+    # buttons name the segment they act on before its run-sheet region is drawn again.
+    first = started["runsheet"]["current"]
+    assert first is not None and started["runsheet"]["next"] not in (None, first)
+    extended = await _ok(
+        console, {"type": "extend_segment", "minutes": 5, "segment": first, "extended": 0}
+    )
+    assert [s["extension_minutes"] for s in extended["runsheet"]["segments"][:1]] == [5]
+    again = {"type": "extend_segment", "minutes": 5, "segment": first, "extended": 0}
+    await console.send_json_to(again)
+    refused = await console.receive_json_from(timeout=5)
+    assert refused["type"] == "error" and "has just been extended" in refused["message"]
     await _ok(console, {"type": "skip_segment"})
     await _ok(console, {"type": "start_segment"})
     await _ok(console, {"type": "end_segment"})
     reply = await _ok(console, {"type": "start_round", "size": 2, "minutes": 10})
+    assert "runsheet" not in reply
     assert reply["message"] == "Started a round: 2 groups."
     round_ = await db(lambda: Round.objects.get(session=session))()
     partner_of_0 = await db(

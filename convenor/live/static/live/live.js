@@ -286,6 +286,7 @@
     var topic = TOPICS[event.kind] || (event.kind.indexOf(".") !== -1 ? "activity" : null);
     if (!topic) { return; }
     if (topic === "notes") { notesChanged(event.payload, notesText); return; }
+    if (event.payload && event.payload.runsheet) { syncRunsheetForms(event.payload.runsheet); }
     if (event.kind === "rooms_message" && (me || isConsole)) {
       announce("Message from the facilitator to every room: " + event.payload.message);
     } else if (event.kind === "rooms_closing") {
@@ -459,6 +460,7 @@
     var form = commandForms[message.ref];
     delete commandForms[message.ref];
     if (form) { form.liveSending = null; }
+    if (message.runsheet) { syncRunsheetForms(message.runsheet); }
     if (form && message.type === "ok" && form.hasAttribute("data-clear")) {
       // A message sent to the rooms is not left ready to send again by mistake.
       Array.prototype.forEach.call(form.querySelectorAll("input[type=text], textarea"), function (field) {
@@ -471,19 +473,44 @@
   }
   // The console's run-sheet buttons act on the segments the run-sheet shows (data-runsheet-now
   // in its region): their forms say which, and Skip says what it would leave out.
-  function syncRunsheetForms() {
-    var now = root.querySelector("[data-runsheet-now]");
-    if (!isConsole || !now) { return; }
-    var current = now.getAttribute("data-current") || "";
-    var values = {
-      current: current, next: now.getAttribute("data-next") || "",
-      skip: current || now.getAttribute("data-next") || "",
-      extended: now.getAttribute("data-extended") || "0"
-    };
+  // The run-sheet comes from the region as drawn, or from a run-sheet state (a command's
+  // answer, a run-sheet event), which comes before the region is fetched again: a quick next
+  // click then names the segment that follows, not the one just started.
+  var runsheetSeen = null;
+  function syncRunsheetForms(state) {
+    if (!isConsole) { return; }
+    var shown;
+    if (state) {
+      var byId = {};
+      (state.segments || []).forEach(function (item) { byId[item.id] = item; });
+      var running = state.current ? byId[state.current] || {} : {};
+      var upcoming = state.next ? byId[state.next] || {} : {};
+      shown = { current: state.current || "", next: state.next || "",
+        extended: String(running.extension_minutes || 0),
+        currentTitle: running.title || "", nextTitle: upcoming.title || "" };
+      runsheetSeen = shown;
+    } else {
+      var now = root.querySelector("[data-runsheet-now]");
+      if (!now) { return; }
+      shown = { current: now.getAttribute("data-current") || "",
+        next: now.getAttribute("data-next") || "",
+        extended: now.getAttribute("data-extended") || "0",
+        currentTitle: now.getAttribute("data-current-title") || "",
+        nextTitle: now.getAttribute("data-next-title") || "" };
+      // A region fetched before the last state came may be older than it: the state stands
+      // until a region agrees with it.
+      if (runsheetSeen && (runsheetSeen.current !== shown.current ||
+          runsheetSeen.next !== shown.next || runsheetSeen.extended !== shown.extended)) {
+        return;
+      }
+      runsheetSeen = null;
+    }
+    var values = { current: shown.current, next: shown.next,
+      skip: shown.current || shown.next, extended: shown.extended };
     Array.prototype.forEach.call(root.querySelectorAll("input[data-runsheet]"), function (input) {
       input.value = values[input.getAttribute("data-runsheet")] || "";
     });
-    var title = now.getAttribute(current ? "data-current-title" : "data-next-title");
+    var title = shown.current ? shown.currentTitle : shown.nextTitle;
     Array.prototype.forEach.call(root.querySelectorAll("[data-runsheet-title]"), function (el) {
       el.textContent = title ? ": " + title : "";
     });
