@@ -599,7 +599,8 @@ def do_add_latecomer(round_: Round, participant: Participant) -> bool:
 
 
 def do_remove_participant(round_: Round, participant: Participant, actor: User | None) -> None:
-    """Take someone out of the round; a partner left alone is re-homed. Nobody else moves.
+    """Take someone out of the round; a partner left alone is re-homed. Nobody else moves,
+    except in a coffee trial perhaps one member of a three (below).
 
     With an `actor` (the facilitator's "take out") they are marked as taken out: they are not
     placed in this round again, not even when they reconnect, until the facilitator puts them
@@ -608,10 +609,15 @@ def do_remove_participant(round_: Round, participant: Participant, actor: User |
 
     Coffee trial (no group above 3): a three losing one stays a pair, taking the person
     waiting if anyone waits; a person left alone joins a pair, else pairs with whoever waits,
-    else waits. Breakout: a room that still holds two or more people stays together (same
-    number, notes and video room; someone waiting takes the freed place); only a person left
-    alone moves, into the smallest room with space (never above 8), else waits. Their old
-    room's notes stay with the round and room number.
+    else stays put and one member of a three joins them (the one the engine's priorities
+    favour: who met whom across the programme, mixing by organisation and sector, avoid and
+    want pairs), so that they are not left alone while a three could become two pairs; they
+    wait only if everyone in a three is someone they avoid. (A latecomer finding only threes
+    still waits: nobody leaves a conversation under way for them.) Breakout: a room that
+    still holds two or more people stays together (same number, notes and video room;
+    someone waiting takes the freed place); only a person left alone moves, into the smallest
+    room with space (never above 8), else waits (no room gives up a member for them). Their
+    old room's notes stay with the round and room number.
     """
     with transaction.atomic():
         round_ = _locked_open_round(round_)
@@ -625,10 +631,19 @@ def do_remove_participant(round_: Round, participant: Participant, actor: User |
                 _as_grouping(groups, waiting),
                 pid,
                 most=_room_cap(round_),
+                borrow=round_.kind == Round.Kind.COFFEE,
             )
         except MatchingError as error:
             raise ValidationError(str(error)) from error
         vacated = next((n for n, members in groups.items() if pid in members), None)
+        # Groups that kept most of their members claim their numbers (and rooms) first: when a
+        # three gives up one member to a partner left alone, its pair keeps the three's number
+        # and the lone partner's group keeps its own.
+        kept = sorted(
+            grouping.groups,
+            key=lambda g: -max((len(set(g) & old) for old in groups.values()), default=0),
+        )
+        grouping = replace(grouping, groups=tuple(kept))
         marked = actor is not None
         if marked:
             round_.taken_out.add(participant)

@@ -1,4 +1,5 @@
-"""Live changes to a round: a latecomer joins, someone leaves; nobody else is moved."""
+"""Live changes to a round: a latecomer joins, someone leaves; nobody else is moved (except,
+when a leaver's partner would be left alone, one member of a three if the caller asks)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,11 @@ def add_person(
     repeats, mixing, wants, and the seed breaks ties. Groups keep their order; a new group
     comes last.
 
-    `most` caps every group (breakout rooms): no group is joined once it has `most` members.
-    When every group is full, the latecomer opens a new group with whoever is waiting (so two
-    people waiting for a place talk together rather than wait), else waits in `unmatched`.
+    `most` caps every group (breakout rooms; coffee trials' threes): no group is joined once it
+    has `most` members. When every group is full, the latecomer opens a new group with whoever
+    is waiting (so two people waiting for a place talk together rather than wait), else waits
+    in `unmatched`: nobody leaves a conversation under way to make room for them (unlike a
+    leaver's partner: see `remove_person`'s `borrow`).
     """
     model = build(problem)
     groups, waiting = _indices(model, grouping)
@@ -59,22 +62,33 @@ def add_person(
 
 
 def remove_person(
-    problem: Problem, grouping: Grouping, person_id: PersonId, *, most: int | None = None
+    problem: Problem,
+    grouping: Grouping,
+    person_id: PersonId,
+    *,
+    most: int | None = None,
+    borrow: bool = False,
 ) -> Grouping:
     """Take out someone who left and re-home their partner(s) if their group is now too small.
 
     A group left with fewer than size members is first topped up from `unmatched`; failing that,
     its members each join the best other group with room (never one holding someone they
     avoid); if not all of them can, they stay together as a smaller group (or, alone, join the
-    best fuller group, or wait in `unmatched`). Nobody else moves. `problem.people` may or may
-    not still list the leaver.
+    best fuller group, or wait in `unmatched`). Nobody else moves (but see `borrow`).
+    `problem.people` may or may not still list the leaver.
 
     With `most` (breakout rooms, which hold at most `most` people and keep their members
-    together): a group still holding two or more people stays as it is, taking the best
-    compatible waiting person into the freed place if anyone waits. Only someone left alone
-    moves: into the smallest group with fewer than `most` members that holds nobody they avoid
-    (the cheapest of those, then the seed); failing that, with whoever is waiting; else they
-    wait in `unmatched`.
+    together; coffee trials use it too, for their cap of three): a group still holding two or
+    more people stays as it is, taking the best compatible waiting person into the freed place
+    if anyone waits. Only someone left alone moves: into the smallest group with fewer than
+    `most` members that holds nobody they avoid (the cheapest of those, then the seed);
+    failing that, with whoever is waiting; else they wait in `unmatched`.
+
+    `borrow` (coffee trials, where a three can become two pairs): someone left alone who would
+    otherwise wait in `unmatched` keeps their group, and one member of a group of three or more
+    (chosen as in `_borrow`) joins them; the only other change is that someone waiting may
+    take the place that member freed. They wait only when every such member is someone they
+    avoid.
     """
     _check_most(most)
     model = build(problem)
@@ -94,7 +108,7 @@ def remove_person(
     if not rest:
         return _to_grouping(model, [g for g in groups if g], waiting)
     if most is not None:
-        return _remove_from_room(model, problem.seed, groups, waiting, gi, most)
+        return _remove_from_room(model, problem.seed, groups, waiting, gi, most, borrow)
     if len(rest) >= model.size:
         return _to_grouping(model, groups, waiting)
     rng = rng_for(problem.seed, 2, len(rest))
@@ -118,11 +132,12 @@ def remove_person(
     elif len(rest) == 1:
         member = rest[0]
         fuller = _best_group(model, member, groups, others, limit=None, rng=rng)
-        if fuller is None:
-            waiting.append(member)
-        else:
+        if fuller is not None:
             groups[fuller].append(member)
-        groups[gi] = []
+            groups[gi] = []
+        elif not (borrow and _lend_to(model, groups, waiting, gi, others, rng)):
+            waiting.append(member)
+            groups[gi] = []
     return _to_grouping(model, [g for g in groups if g], waiting)
 
 
@@ -133,6 +148,7 @@ def _remove_from_room(
     waiting: list[int],
     gi: int,
     most: int,
+    borrow: bool,
 ) -> Grouping:
     """`remove_person` with `most`: group `gi` has lost a member (see there)."""
     rest = groups[gi]
@@ -158,7 +174,7 @@ def _remove_from_room(
         if team is not None:
             groups[gi] = team
             waiting = [w for w in waiting if w not in team]
-        else:
+        elif not (borrow and _lend_to(model, groups, waiting, gi, others, rng)):
             groups[gi] = []
             waiting.append(member)
     return _to_grouping(model, [g for g in groups if g], waiting)
@@ -229,6 +245,67 @@ def _best_group(
     ties = rng.random(cost.size)
     keys = (ties, cost, size[ok]) if smallest_first else (ties, cost)
     return int(picks[ok][np.lexsort(keys)[0]])
+
+
+def _borrow(
+    model: Model,
+    person: int,
+    groups: list[list[int]],
+    choices: range | list[int],
+    rng: np.random.Generator,
+) -> tuple[int, int] | None:
+    """(group index, member): who, from a group of three or more among `choices`, should join
+    `person`, who would otherwise be alone; None when every such member is someone `person`
+    avoids. The group they leave keeps two or more, and nobody else moves.
+
+    The engine's priorities choose, judged on the round's groups as a whole: never someone
+    `person` avoids; then the member whose move leaves the groups cheapest, that is the cost
+    of their new pair with `person` (a repeat, dearer the more recent and the more often;
+    then a shared organisation, then sector; a mutual want earns a little) less the cost of
+    their pairs in the group they leave (so moving someone out of a repeat or a
+    same-organisation pair counts in their favour); the seed breaks ties.
+    """
+    picks = [i for i in choices if len(groups[i]) >= 3]
+    if not picks:
+        return None
+    grid = padded([groups[i] for i in picks], model.n)
+    who = np.full(grid.shape, person, dtype=np.int64)
+    ok = (grid < model.n) & ~model.avoid_mask(who, grid)
+    if not ok.any():
+        return None
+    joins = model.cost(who, grid)
+    leaves = model.cost(grid[:, :, None], grid[:, None, :]).sum(axis=2)
+    rows, cols = np.nonzero(ok)
+    change = (joins - leaves)[rows, cols]
+    best = int(np.lexsort((rng.random(change.size), change))[0])
+    return picks[int(rows[best])], int(grid[rows[best], cols[best]])
+
+
+def _lend_to(
+    model: Model,
+    groups: list[list[int]],
+    waiting: list[int],
+    gi: int,
+    choices: list[int],
+    rng: np.random.Generator,
+) -> bool:
+    """Bring one member of a group of three or more into group `gi`, which holds one person
+    (see `_borrow`), and offer the place they free to the best compatible person in `waiting`
+    (whom the person in `gi` avoids, or they would have paired). Whether anyone came; `groups`
+    and `waiting` are changed in place."""
+    (person,) = groups[gi]
+    lent = _borrow(model, person, groups, choices, rng)
+    if lent is None:
+        return False
+    donor, member = lent
+    groups[donor].remove(member)
+    groups[gi].append(member)
+    rest = groups[donor]
+    team = _pick_team(model, rest, waiting, len(rest) + 1, rng) if waiting else None
+    if team is not None:
+        groups[donor] = team
+        waiting[:] = [w for w in waiting if w not in team]
+    return True
 
 
 def _pick_team(
