@@ -8,4 +8,8 @@ class LiveConfig(AppConfig):
 
     def ready(self) -> None:
         # Open sockets close when their access goes (see convenor.live.revoke).
-        from convenor.live import revoke  # noqa: F401
+        # The breakout rooms' notes in the session's record.
+        from convenor.live import (
+            record,  # noqa: F401
+            revoke,  # noqa: F401
+        )

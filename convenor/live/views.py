@@ -31,6 +31,7 @@ from convenor.live import actions, commands
 from convenor.live.events import current_seq
 from convenor.live.models import GroupMember, RoomGroup, RoomNotes, Round
 from convenor.live.notes import just_left
+from convenor.live.record import rooms_with_notes
 from convenor.live.state import open_round, runsheet_state
 from convenor.programmes.access import (
     Membership,
@@ -394,13 +395,6 @@ def room_notes(request: HttpRequest, programme_id: UUID, session_id: UUID) -> Ht
     return back
 
 
-@dataclass(frozen=True)
-class ClosedRoom:
-    number: int
-    prompt: str
-    text: str
-
-
 @participant_must_agree
 def plenary(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     """Every closed breakout room's notes in the session, for everyone in it (unattributed)."""
@@ -411,10 +405,5 @@ def plenary(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpR
     for round_ in breakouts.order_by("started_at"):
         if not round_.rooms_closed(now):
             continue
-        rooms = [
-            ClosedRoom(notes.number, round_.prompt_for(notes.number), notes.text)
-            for notes in round_.notes.order_by("number", "updated_at")
-            if notes.text.strip()
-        ]
-        rounds.append((round_, rooms))
+        rounds.append((round_, rooms_with_notes(round_)))
     return render(request, "live/plenary.html", live_context(membership, session, rounds=rounds))

@@ -561,6 +561,38 @@ def test_plenary_lists_closed_rooms_notes_for_everyone_in_the_session(
     assert outsider_client.get(target).status_code == 404
 
 
+def test_the_session_record_has_every_breakout_rooms_notes_unattributed(
+    session: Session,
+    breakout: Round,
+    people: list[Participant],
+    facilitator: Any,
+    facilitator_client: Client,
+) -> None:
+    room = room_of(breakout, people[0])
+    other = next(g for g in breakout.groups.all() if g != room)
+    actions.do_save_notes(room, people[0], "We agreed <em>three</em> things\n\n- a list", 0)
+    actions.do_end_round(breakout, facilitator)
+    export = url("export", session)
+    data = json.loads(facilitator_client.get(export).content)
+    (section,) = data["sections"]["breakouts"]
+    assert section["ended_at"] is not None
+    assert section["rooms"] == [
+        {
+            "room": room.number,
+            "prompt": breakout.prompt_for(room.number),
+            "notes": "We agreed <em>three</em> things\n\n- a list",
+        }
+    ], f"room {other.number} took no notes and is left out"
+    markdown = facilitator_client.get(export + "?format=md").content.decode()
+    assert "## Breakout rooms' notes" in markdown
+    assert f"#### Room {room.number}" in markdown
+    assert f"#### Room {other.number}" not in markdown
+    assert "We agreed \\<em\\>three\\</em\\> things" in markdown, "markup stays inert"
+    for person in people:
+        assert person.display_name not in markdown, "notes are unattributed"
+    assert client_for(people[0]).get(export).status_code == 403
+
+
 # --- Many saves in one transaction (convenor.live.notes.save_all, as the consumers batch them) --
 
 
