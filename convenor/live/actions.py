@@ -214,7 +214,17 @@ def do_end_segment(
         running.ended_at = timezone.now()
         running.save(update_fields=["ended_at"])
         _emit_runsheet(session, "segment_ended", running.segment)
+        _end_round_if_finished(session)
     return running
+
+
+def _end_round_if_finished(session: Session) -> None:
+    """When the last segment has been run or skipped, the session is over: a round still
+    open ends with it (pages would say "That is the end of the session" beside "You are
+    with…" and a video room). Notes typed as it ends are still saved (notes.CLOSING_GRACE)."""
+    round_ = open_round(session)
+    if round_ is not None and _next_pending(session, None) is None:
+        _end_round(round_)
 
 
 def do_skip_segment(
@@ -244,6 +254,8 @@ def do_skip_segment(
                 session=session, segment=segment, ended_at=now, skipped=True
             )
         _emit_runsheet(session, "segment_skipped", segment)
+        if _running(session) is None:
+            _end_round_if_finished(session)
     return run
 
 
@@ -719,12 +731,17 @@ def do_end_round(round_: Round, actor: User | None) -> Round:
     """Close the round; its groups become history for every later round in the programme."""
     with transaction.atomic():
         round_ = _locked_open_round(round_)
-        round_.ended_at = timezone.now()
-        round_.save(update_fields=["ended_at"])
-        # What every participant's group region shows now is the same: sent with the event.
-        no_round = render_to_string("live/_my_group.html", {"round": None})
-        emit(round_.session, "round_ended", {"round_id": str(round_.pk)}, html={"round": no_round})
+        _end_round(round_)
     return round_
+
+
+def _end_round(round_: Round) -> None:
+    """End the open round, whose session's live state is locked."""
+    round_.ended_at = timezone.now()
+    round_.save(update_fields=["ended_at"])
+    # What every participant's group region shows now is the same: sent with the event.
+    no_round = render_to_string("live/_my_group.html", {"round": None})
+    emit(round_.session, "round_ended", {"round_id": str(round_.pk)}, html={"round": no_round})
 
 
 # --- Breakout rooms -----------------------------------------------------------------------

@@ -245,6 +245,35 @@ def test_a_repeated_run_sheet_command_acts_once(
     assert snapshot(session)["runsheet"]["current"] is None
 
 
+@pytest.mark.parametrize("how", ["end", "skip"])
+def test_a_round_still_open_when_the_last_segment_is_over_ends_with_the_session(
+    session: Session,
+    segments: list[Segment],
+    facilitator: Any,
+    people: list[Participant],
+    how: str,
+) -> None:
+    connect_all(session, people)
+    actions.do_start_segment(session, facilitator, segments[1])
+    round_ = actions.do_start_round(session, facilitator, kind="coffee", size=2)
+    # Not the last: the round goes on into the next segment.
+    actions.do_end_segment(session, facilitator)
+    actions.do_skip_segment(session, facilitator, segments[0])
+    round_.refresh_from_db()
+    assert round_.ended_at is None
+    actions.do_start_segment(session, facilitator, segments[2])
+    finish = {
+        "end": lambda: actions.do_end_segment(session, facilitator, segments[2]),
+        "skip": lambda: actions.do_skip_segment(session, facilitator),
+    }[how]
+    written = consistent(session, finish)
+    assert [event["kind"] for event in written][-1] == "round_ended"
+    round_.refresh_from_db()
+    assert round_.ended_at is not None
+    assert snapshot(session)["round"] is None
+
+
+# --- Rounds ---------------------------------------------------------------------------------
 # --- Rounds ---------------------------------------------------------------------------------
 
 
