@@ -261,7 +261,11 @@ def console(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpR
 @participant_must_agree
 def now_part(request: HttpRequest, programme_id: UUID, session_id: UUID) -> HttpResponse:
     membership, session = get_session_for_member(request, programme_id, session_id)
-    context = live_context(membership, session, sheet=sheet_of(session))
+    # ?view=participant: the participants' page's region (a facilitator may be looking at it).
+    as_participant = request.GET.get("view") == "participant"
+    context = live_context(
+        membership, session, sheet=sheet_of(session), as_participant=as_participant
+    )
     return render(request, "live/_now.html", context)
 
 

@@ -141,6 +141,20 @@ def test_console_shows_every_group_and_who_is_here(
     assert "Priya Participant" in here
 
 
+def test_what_participants_see_has_no_facilitators_run_sheet(
+    facilitator_client: Client, session: Session, segment: Segment
+) -> None:
+    """A facilitator opening the participants' page sees it as they do: now and next, not the
+    console's run-sheet table (its region is fetched as the participants' page's)."""
+    page = facilitator_client.get(url("session", session)).content.decode()
+    assert "Now and next" in page or "has not started" in page
+    assert "Run-sheet as run" not in page
+    assert "?view=participant" in page
+    part = facilitator_client.get(url("now_part", session), {"view": "participant"})
+    assert "Run-sheet as run" not in part.content.decode()
+    assert "Run-sheet as run" in facilitator_client.get(url("now_part", session)).content.decode()
+
+
 def test_facilitator_commands_by_form(
     facilitator_client: Client, session: Session, segment: Segment
 ) -> None:
