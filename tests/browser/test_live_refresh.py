@@ -88,7 +88,7 @@ def test_event_during_a_region_fetch_is_not_lost(contexts: Contexts, server: Ser
 
     # Parsed, before the deferred live.js runs: the page no longer says what it is at.
     page.add_init_script(FORGET_SEQ)
-    page.route("**/live/now/", hold)
+    page.route(re.compile(r"/live/now/(\?[^/]*)?$"), hold)
     page.reload()
     expect(page.locator("[data-live-status]")).to_contain_text("Connected")
     mark_page(page)
