@@ -15,6 +15,7 @@ from django.utils import timezone
 from convenor.activities.registry import ActivityError
 from convenor.live.events import emit, lock_state
 from convenor.live.models import GroupMember, RoomGroup, Round
+from convenor.live.notes import CLOSING_GRACE
 from convenor.programmes.models import Participant
 from convenor.purpose.models import (
     MAX_FIELD_CHARS,
@@ -154,6 +155,12 @@ def do_save_draft(
     """
     _ensure_open(session)
     texts = clean_texts(what, why, benefits)
+    if texts.is_empty():
+        # Clearing every field would wipe the group's draft (shared or not) for everyone.
+        raise ActivityError(
+            "Write at least one of the three fields: a draft cannot be saved empty. "
+            "Nothing was saved."
+        )
     if isinstance(rev, bool) or not isinstance(rev, int) or rev < 0:
         raise ActivityError("“rev” must be a whole number of at least 0.")
     with transaction.atomic():
@@ -169,6 +176,16 @@ def do_save_draft(
         if not GroupMember.objects.filter(group=group, participant=participant).exists():
             raise ActivityError("You can only edit your own group's draft.")
         assert round_ is not None
+        # Drafting is done in the rooms: once they have closed (or the round ended), a stale
+        # page cannot change what the plenary picks from. The last seconds' save still counts,
+        # as for the rooms' notes.
+        since = timezone.now() - CLOSING_GRACE
+        closed = [moment for moment in (round_.ended_at, round_.closes_at) if moment is not None]
+        if closed and min(closed) <= since:
+            raise ActivityError(
+                "Your group's breakout room has closed, so its draft can no longer change. "
+                "Nothing was saved."
+            )
         draft, _ = GroupDraft.objects.get_or_create(
             round=round_, number=group.number, defaults={"session": session}
         )

@@ -4,16 +4,19 @@ event payloads carry ids and numbers only. Helpers here are shared with the othe
 test_purpose_* modules."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from activity_helpers import membership_of as member
+from django.utils import timezone
 
 from convenor.accounts.models import User
 from convenor.activities.dispatch import perform
 from convenor.activities.registry import ActivityError
 from convenor.live import actions as live_actions
 from convenor.live.models import LiveEvent, RoomGroup, Round
+from convenor.live.notes import CLOSING_GRACE
 from convenor.programmes import actions as programme_actions
 from convenor.programmes.models import Participant, Programme
 from convenor.purpose import actions
@@ -282,10 +285,40 @@ def test_an_empty_draft_cannot_be_shared(
     session: Session, rooms: Rooms, participant: Participant
 ) -> None:
     draft = save(session, participant, rooms.mine, what="x")
-    save(session, participant, rooms.mine, rev=1)
+    # Saving every field empty is refused: it would wipe the group's draft for everyone.
+    before = state()
+    with pytest.raises(ActivityError, match="cannot be saved empty"):
+        save(session, participant, rooms.mine, rev=1)
+    assert state() == before
+    # A draft left empty (as saves could leave one before that rule) is not shared.
+    GroupDraft.objects.filter(pk=draft.pk).update(what="")
     before = state()
     with pytest.raises(ActivityError, match="Write and save"):
         actions.do_share_draft(session, participant, draft.pk, True)
+    assert state() == before
+
+
+@pytest.mark.parametrize("how", ["round ended", "rooms closed"])
+def test_a_groups_draft_cannot_change_once_its_room_has_closed(
+    session: Session, rooms: Rooms, participant: Participant, facilitator: User, how: str
+) -> None:
+    """A stale page (or the form without JavaScript) cannot change a group's draft after the
+    breakout: the plenary picks from what the rooms wrote. A save sent as the rooms close
+    still counts (CLOSING_GRACE, as for the notes)."""
+    draft = save(session, participant, rooms.mine, what="Walk more")
+    if how == "round ended":
+        live_actions.do_end_round(rooms.round, facilitator)
+    else:
+        live_actions.do_close_rooms(rooms.round, facilitator, 10)
+        Round.objects.filter(pk=rooms.round.pk).update(closes_at=timezone.now())
+    draft = save(session, participant, rooms.mine, rev=1, what="Walk more together")
+    assert draft.rev == 2
+    late = timezone.now() - CLOSING_GRACE - timedelta(seconds=1)
+    field = "ended_at" if how == "round ended" else "closes_at"
+    Round.objects.filter(pk=rooms.round.pk).update(**{field: late})
+    before = state()
+    with pytest.raises(ActivityError, match="breakout room has closed"):
+        save(session, participant, rooms.mine, rev=2, what="late edit")
     assert state() == before
 
 
