@@ -38,8 +38,10 @@ CONSOLE_TITLES: dict[str, str] = {
     Reflection.Kind.TRY: "Where people might try this out",
     Reflection.Kind.COMMITMENT: "Commitments: one practical thing before next time",
 }
-# Room for surrounding spaces, which are trimmed before the real limit is checked.
-_SLACK = 50
+# The message's fields only bound what reaches the actions, which check the real limits
+# (after trimming spaces) and say them with the length sent: a text a little too long is told
+# "at most 600 characters (this one has 700)", not a bound of the transport's own.
+_SLACK = 20_000
 
 
 def _participant(membership: Membership) -> Participant:
