@@ -1,10 +1,12 @@
 """Running an activity action, the one way for both the WebSocket and the form POST."""
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Max, Q
+from django.utils import timezone
 
 from convenor.activities.registry import ActivityError, check_role, registry
 from convenor.live.commands import CommandError, parse_fields
@@ -26,6 +28,13 @@ def perform(
     if action is None:
         raise ActivityError(f"Unknown activity action “{name[:40]}”.")
     check_role(action, membership)
+    if not membership.is_facilitator:
+        ended = ended_at(session)
+        if ended is not None and ended <= timezone.now() - AFTER_THE_END:
+            raise ActivityError(
+                "This session is over, so nothing more can be added or changed in it. "
+                "What you wrote before it ended is kept."
+            )
     try:
         values = parse_fields(name, action.fields, data, from_form=from_form)
     except CommandError as error:
@@ -34,6 +43,24 @@ def perform(
         return action.run(session, membership, values)
     except ValidationError as error:
         raise ActivityError(" ".join(error.messages)) from error
+
+
+# Participants' contributions (posts, notes on the boards, drafts' measures, reflections,
+# feedback) are taken for a few minutes after the session's last segment ends, for whoever
+# was finishing a sentence; after that the session's record stays as it was. Facilitators can
+# still tidy it (hide an item).
+AFTER_THE_END = timedelta(minutes=5)
+
+
+def ended_at(session: Session) -> datetime | None:
+    """When the session ended: every segment run or skipped and none running; else None."""
+    if not session.segments.exists() or session.segments.filter(run__isnull=True).exists():
+        return None
+    runs = SegmentRun.objects.filter(session=session)
+    if runs.filter(ended_at__isnull=True).exists():
+        return None
+    ended: datetime | None = runs.aggregate(last=Max("ended_at"))["last"]
+    return ended
 
 
 def current_segment(session: Session) -> Segment | None:

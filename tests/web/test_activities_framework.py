@@ -3,19 +3,22 @@ and the session record. A throwaway activity ("probe") is registered for these t
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from activity_helpers import membership_of as member
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from convenor.accounts.models import User
 from convenor.activities import registry as reg
-from convenor.activities.dispatch import current_segment, perform
+from convenor.activities.dispatch import AFTER_THE_END, current_segment, perform
 from convenor.activities.registry import ActivityError, author_label
 from convenor.live import actions as live_actions
 from convenor.live.commands import Field
+from convenor.live.models import SegmentRun
 from convenor.programmes.access import Membership
 from convenor.programmes.models import Participant, Programme
 from convenor.workshops.models import Segment, Session
@@ -97,6 +100,31 @@ def test_perform_checks_fields_and_roles(session: Session, participant: Particip
         perform(session, member(session.programme), "probe.say", {"text": "x"})
     assert perform(session, member(session.programme), "probe.hush", {}) == "Hushed."
     assert SEEN == [{"text": "hi", "n": 2}]
+
+
+def test_participants_contributions_close_a_few_minutes_after_the_session_ends(
+    session: Session, participant: Participant, facilitator: Any, plenary: Segment
+) -> None:
+    """A stale page cannot add to a session that is over (it would change its record): a
+    participant's action is refused from AFTER_THE_END after the last segment ended, and
+    changes nothing; a facilitator can still tidy (hide); a session not over is open."""
+    as_participant = member(session.programme, participant)
+    live_actions.do_start_segment(session, facilitator, plenary)
+    live_actions.do_end_segment(session, facilitator)
+    # Just ended: someone finishing a sentence is still heard.
+    assert perform(session, as_participant, "probe.say", {"text": "late"}) == "Probed late."
+    SegmentRun.objects.filter(session=session).update(
+        ended_at=timezone.now() - AFTER_THE_END - timedelta(seconds=1)
+    )
+    with pytest.raises(ActivityError, match="This session is over"):
+        perform(session, as_participant, "probe.say", {"text": "too late"})
+    assert SEEN == [{"text": "late"}]
+    assert perform(session, member(session.programme), "probe.hush", {}) == "Hushed."
+    # A segment added afterwards (the facilitator carries on): open again.
+    Segment.objects.create(
+        session=session, position=1, title="Extra", kind="plenary", duration_minutes=5
+    )
+    assert perform(session, as_participant, "probe.say", {"text": "again"}) == "Probed again."
 
 
 def test_archived_programme_refuses(session: Session, participant: Participant) -> None:
