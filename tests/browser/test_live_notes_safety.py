@@ -575,4 +575,7 @@ def test_saving_is_not_read_out_but_what_needs_attention_is(
     )
     expect(room.status()).to_have_text(told)
     expect(page.locator("[data-live-announce]")).to_have_text(told)
+    # Said, then taken away: nobody reading the page later comes upon an old message.
+    expect(page.locator("[data-live-announce]")).to_have_text("", timeout=20_000)
+    expect(room.status()).to_have_text(told)
     contexts.assert_no_errors()

@@ -38,11 +38,16 @@
     return text !== null && /^\d+$/.test(text) ? parseInt(text, 10) : null;
   }
   function setStatus(text) { if (statusEl) { statusEl.textContent = text; } }
+  var announceClear = null;
   function announce(text) {
     if (!announceEl) { return; }
     // Clearing first makes screen readers repeat an identical message.
     announceEl.textContent = "";
     window.setTimeout(function () { announceEl.textContent = text; }, 50);
+    // Said, then taken away, so that someone reading the page later does not come upon an
+    // old message ("your group has changed" after the round has ended).
+    window.clearTimeout(announceClear);
+    announceClear = window.setTimeout(function () { announceEl.textContent = ""; }, 15000);
   }
 
   // --- Regions -------------------------------------------------------------------------
