@@ -92,20 +92,31 @@ def test_drafting_by_keyboard_and_the_agreement_check(
         expect(take_part(page).get_by_label("What do we want to do?")).to_have_value(WHAT)
     check_page(ada_page, "participant page (phone) with the group's draft")
 
-    # Bea starts an edit; Noor saves a newer version first: Bea is shown the latest.
-    bea_what = take_part(bea_page).get_by_label("What do we want to do?")
-    mouse.fill(bea_what, "Bea's unsaved idea")
+    # Bea starts an edit of one field; Noor saves a change to another first: Bea is shown
+    # Noor's, and keeps what she typed.
+    bea = take_part(bea_page)
+    bea_what = bea.get_by_label("What do we want to do?")
+    bea_why = bea.get_by_label("Why do we want to do it?")
+    bea_feedback = bea.locator("form#purpose-draft-form [data-activity-feedback]")
+    mouse.fill(bea_why, "Bea's unsaved reason")
     keyboard.fill(part.get_by_label("What do we want to do?"), BETTER_WHAT)
     keyboard.activate(part.get_by_role("button", name="Save our draft"))
     expect(part).to_contain_text("Saved as version 2.")
     expect(bea_what).to_have_value(BETTER_WHAT)
-    expect(
-        take_part(bea_page).locator("form#purpose-draft-form [data-activity-feedback]")
-    ).to_contain_text("Someone in your group saved a new version meanwhile")
+    expect(bea_why).to_have_value("Bea's unsaved reason")
+    expect(bea_feedback).to_contain_text("with your unsaved change kept")
     # Once: a screen reader reads each status line that changes.
-    expect(
-        take_part(bea_page).locator("form#purpose-draft-form [data-purpose-announce]")
-    ).not_to_contain_text("saved a new version")
+    expect(bea.locator("form#purpose-draft-form [data-purpose-announce]")).not_to_contain_text(
+        "saved a new version"
+    )
+    # Noor changes the field Bea is changing: Bea keeps hers, and is told what Noor's is.
+    keyboard.fill(part.get_by_label("Why do we want to do it?"), WHY + " and safer")
+    keyboard.activate(part.get_by_role("button", name="Save our draft"))
+    expect(part).to_contain_text("Saved as version 3.")
+    expect(bea_feedback).to_contain_text(f"(theirs: “{WHY} and safer”)")
+    expect(bea_why).to_have_value("Bea's unsaved reason")
+    # Bea thinks again: she takes Noor's version (and nothing of hers is saved).
+    mouse.fill(bea_why, WHY + " and safer")
 
     keyboard.activate(part.get_by_role("button", name="Share with the plenary"))
     expect(part).to_contain_text("Shared with the plenary.")

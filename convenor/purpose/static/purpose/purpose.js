@@ -1,7 +1,8 @@
 // Common purpose builder (loaded on every live page; regions are re-rendered, so listen on document).
 // - The live word count of a draft's three fields, announced politely only when it crosses the limit.
 // - A draft's save carries the rev its editor started from, so a groupmate's newer save is never
-//   overwritten unseen (live.js re-renders the region with the newest rev under the typing).
+//   overwritten unseen (live.js re-renders the region with the newest rev under the typing);
+//   what was typed and not saved is kept, field by field, over a groupmate's newer version.
 (function () {
   "use strict";
 
@@ -14,11 +15,12 @@
   function each(list, fn) { Array.prototype.forEach.call(list, fn); }
   function fields(form) { return form.querySelectorAll("[data-purpose-field]"); }
   // The fields as the server stores them (trimmed), to tell a saved text from an unsaved one.
-  function values(form, which) {
+  function texts(form, which) {
     var out = [];
     each(fields(form), function (field) { out.push(field[which].replace(/\r\n/g, "\n").trim()); });
-    return out.join("\u0000");
+    return out;
   }
+  function values(form, which) { return texts(form, which).join("\u0000"); }
   // data-said-at: live.js puts a message said just now back if an event redraws the region.
   function say(el, text) {
     if (el && el.textContent !== text) {
@@ -64,7 +66,8 @@
     update(form, true);
     var rev = form.querySelector("[data-purpose-rev]");
     if (rev && form.id && !editing[form.id]) {
-      editing[form.id] = { rev: rev.defaultValue, sent: null, group: groupOf(form) };
+      editing[form.id] = { rev: rev.defaultValue, sent: null, group: groupOf(form),
+        base: texts(form, "defaultValue") };
     }
   });
   // Capture phase: runs before live.js sends the form.
@@ -92,18 +95,42 @@
       if (state.group !== groupOf(form)) {
         // Another room's draft now (a new breakout round): what was typed stays, to save or
         // clear, and is edited from this draft's version.
-        editing[form.id] = { rev: rev.defaultValue, sent: null, group: groupOf(form) };
+        editing[form.id] = { rev: rev.defaultValue, sent: null, group: groupOf(form),
+          base: texts(form, "defaultValue") };
         return;
       }
       if (rev.defaultValue === state.rev) { return; }
-      if (state.sent === saved) { state.rev = rev.defaultValue; state.sent = null; return; }
-      // Someone else saved meanwhile: as with the rooms' notes, show the latest version.
-      each(fields(form), function (field) { field.value = field.defaultValue; });
-      delete editing[form.id];
+      if (state.sent === saved) {
+        state.rev = rev.defaultValue; state.sent = null; state.base = texts(form, "defaultValue");
+        return;
+      }
+      // Someone else saved meanwhile. Field by field, as the rooms' notes keep everyone's
+      // typing: a field changed only there shows their text, one changed only here keeps what
+      // was typed; one changed in both keeps what was typed, and says what theirs was.
+      var clashes = [];
+      var theirs = texts(form, "defaultValue");
+      var i = 0;
+      each(fields(form), function (field) {
+        var base = state.base ? state.base[i] : field.defaultValue.trim();
+        var mine = field.value.replace(/\r\n/g, "\n").trim();
+        if (mine === base) { field.value = field.defaultValue; }
+        else if (theirs[i] !== base && theirs[i] !== mine) {
+          var label = field.labels && field.labels[0] ? field.labels[0].textContent.trim() : field.name;
+          clashes.push("“" + label + "” (theirs: “" + theirs[i] + "”)");
+        }
+        i += 1;
+      });
+      state.rev = rev.defaultValue;
+      state.sent = null;
+      state.base = theirs;
       update(form, false);
+      if (values(form, "value") === saved) { delete editing[form.id]; }
       // Said once, where it is seen (a second status line would be read out twice).
-      say(form.querySelector("[data-activity-feedback]"),
-        "Someone in your group saved a new version meanwhile: it is shown now, and your unsaved change was not kept.");
+      say(form.querySelector("[data-activity-feedback]"), clashes.length ?
+        "Someone in your group saved a new version meanwhile, changing what you are changing: " +
+          clashes.join("; ") + ". Your text is kept here: save it to use it." :
+        "Someone in your group saved a new version meanwhile: it is shown, with your unsaved " +
+          "change kept. Save to add it.");
     });
   }
   // Facilitators: add a shared draft's wording to the cohort draft's editor (a merge starts from
