@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from convenor.activities.registry import ActivityError, check_role, registry
@@ -54,12 +54,14 @@ AFTER_THE_END = timedelta(minutes=5)
 
 def ended_at(session: Session) -> datetime | None:
     """When the session ended: every segment run or skipped and none running; else None."""
-    if not session.segments.exists() or session.segments.filter(run__isnull=True).exists():
+    segments = session.segments.count()
+    # A segment's run goes with it (one run per segment): as many runs, none open, means over.
+    runs = SegmentRun.objects.filter(session=session).aggregate(
+        made=Count("pk"), open=Count("pk", filter=Q(ended_at__isnull=True)), last=Max("ended_at")
+    )
+    if not segments or runs["made"] < segments or runs["open"]:
         return None
-    runs = SegmentRun.objects.filter(session=session)
-    if runs.filter(ended_at__isnull=True).exists():
-        return None
-    ended: datetime | None = runs.aggregate(last=Max("ended_at"))["last"]
+    ended: datetime | None = runs["last"]
     return ended
 
 
